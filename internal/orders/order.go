@@ -1,0 +1,174 @@
+// Package orders holds the domain of the checkout: orders, payment attempts, captures,
+// refunds and events, the status machine that moves an order between states, and the
+// SQLite store that keeps them. It knows nothing of HTTP or of Moka's wire format.
+package orders
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Status is an order's state. See DESIGN.md "Order states".
+type Status string
+
+// Order states.
+const (
+	StatusOpen              Status = "open"
+	StatusProcessing        Status = "processing"
+	StatusPaid              Status = "paid"
+	StatusAuthorized        Status = "authorized"
+	StatusPartiallyRefunded Status = "partially_refunded"
+	StatusRefunded          Status = "refunded"
+	StatusExpired           Status = "expired"
+	StatusCanceled          Status = "canceled"
+)
+
+// Capture modes of an order.
+const (
+	CaptureAuto   = "auto"
+	CaptureManual = "manual"
+)
+
+// Merchant is the part of a merchant the store keeps; the rest (credentials, secrets,
+// origins) lives in configuration.
+type Merchant struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Order is what a merchant asks a buyer to pay.
+type Order struct {
+	ID                 string
+	MerchantID         string
+	Reference          string
+	Amount             decimal.Decimal
+	Currency           string // ISO 4217: TRY, USD, EUR, GBP
+	Description        string
+	Installments       []int // allowed installment counts; 1 is a single payment
+	Capture            string
+	Pool               bool
+	CommissionScenario int
+	SubDealers         []SubDealer
+	Buyer              Buyer
+	Basket             []BasketItem
+	ReturnURL          string
+	CancelURL          string
+	Locale             string
+	Status             Status
+	CancelReason       string
+	FormToken          string // per-order token the card form must echo back
+	MaxAttempts        int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	ExpiresAt          time.Time
+	PaidAt             *time.Time
+	ApprovedAt         *time.Time
+
+	// Filled by the store's Get methods, oldest first.
+	Attempts []Attempt
+	Captures []Capture
+	Refunds  []Refund
+}
+
+// SubDealer is one sub-dealer's share of a marketplace order. Optional fields are nil
+// when not given; which are required depends on the commission scenario.
+type SubDealer struct {
+	DealerID                    int64            `json:"dealer_id"`
+	Amount                      decimal.Decimal  `json:"amount"`
+	DealerCommissionRate        *decimal.Decimal `json:"dealer_commission_rate,omitempty"`
+	DealerCommissionAmount      *decimal.Decimal `json:"dealer_commission_amount,omitempty"`
+	DealerCommissionFixedAmount *decimal.Decimal `json:"dealer_commission_fixed_amount,omitempty"`
+	GroupRevenueRate            *decimal.Decimal `json:"group_revenue_rate,omitempty"`
+	GroupRevenueAmount          *decimal.Decimal `json:"group_revenue_amount,omitempty"`
+	AmountToBeCommissioned      *decimal.Decimal `json:"amount_to_be_commissioned,omitempty"`
+	IsIncludedFixedAmount       bool             `json:"is_included_fixed_amount,omitempty"`
+}
+
+// Buyer describes who pays; every field is optional.
+type Buyer struct {
+	Name    string `json:"name,omitempty"`
+	Email   string `json:"email,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+	Address string `json:"address,omitempty"`
+}
+
+// BasketItem is one line of the order's basket.
+type BasketItem struct {
+	ProductID   int64           `json:"product_id,omitempty"`
+	ProductCode string          `json:"product_code,omitempty"`
+	Name        string          `json:"name,omitempty"`
+	UnitPrice   decimal.Decimal `json:"unit_price"`
+	Quantity    int64           `json:"quantity"`
+}
+
+// AttemptStatus is the state of one try to pay an order.
+type AttemptStatus string
+
+// Attempt states. An attempt is created (and committed) before Moka is called, becomes
+// redirected once Moka answered with the bank URL and CodeForHash, and ends succeeded or
+// failed exactly once. An attempt whose Moka call failed ends failed without a redirect.
+const (
+	AttemptCreated    AttemptStatus = "created"
+	AttemptRedirected AttemptStatus = "redirected"
+	AttemptSucceeded  AttemptStatus = "succeeded"
+	AttemptFailed     AttemptStatus = "failed"
+)
+
+// Attempt is one try to pay an order through Moka's 3-D flow. It keeps the card's first
+// six and last four digits and brand only: never the number or the CVC.
+type Attempt struct {
+	ID            string // unpredictable; part of the RedirectUrl
+	OrderID       string
+	OtherTrxCode  string // unique; our reference at Moka
+	Status        AttemptStatus
+	CodeForHash   string // Moka's secret for the return hash; never shown
+	Installments  int
+	CardHolder    string
+	CardFirst6    string
+	CardLast4     string
+	CardBrand     string
+	Embedded      bool
+	TrxCode       string // Moka's trxCode (VirtualPosOrderId) from the return
+	ResultCode    string
+	ResultMessage string
+	CreatedAt     time.Time
+	CompletedAt   *time.Time
+}
+
+// Capture is a capture of a pre-authorised order.
+type Capture struct {
+	ID        string
+	OrderID   string
+	Amount    decimal.Decimal
+	CreatedAt time.Time
+}
+
+// Refund is a refund request made to Moka for an order.
+type Refund struct {
+	ID              string
+	OrderID         string
+	Amount          decimal.Decimal
+	Status          string
+	RefundRequestID string
+	CreatedAt       time.Time
+}
+
+// Event is a row of the outbox: one per state change, written in the same transaction.
+type Event struct {
+	ID         string
+	MerchantID string
+	OrderID    string
+	Type       string // e.g. "order.paid"
+	Payload    []byte // JSON
+	CreatedAt  time.Time
+}
+
+// Outcome is what a verified bank return says about an attempt.
+type Outcome struct {
+	Success       bool
+	TrxCode       string
+	ResultCode    string
+	ResultMessage string
+}
