@@ -129,7 +129,8 @@ type Attempt struct {
 	CardFirst6    string
 	CardLast4     string
 	CardBrand     string
-	Embedded      bool
+	Embedded      bool   // started from the iframe (RedirectType 1)
+	ParentOrigin  string // the merchant page embedding the iframe, validated against its allowed origins
 	TrxCode       string // Moka's trxCode (VirtualPosOrderId) from the return
 	ResultCode    string
 	ResultMessage string
