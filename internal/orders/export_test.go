@@ -1,0 +1,6 @@
+package orders
+
+import "database/sql"
+
+// DB exposes the store's pool to the tests, which check its per-connection pragmas.
+func DB(s *Store) *sql.DB { return s.db }

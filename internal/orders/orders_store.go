@@ -1,0 +1,242 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// DefaultMaxAttempts is how many payment attempts an order allows when the caller sets none.
+const DefaultMaxAttempts = 5
+
+// formatMoney keeps at least two fraction digits, so 150 and "150.00" are both stored
+// as "150.00" and an amount reads back the way the merchant wrote it.
+func formatMoney(d decimal.Decimal) string {
+	places := int32(2)
+	if -d.Exponent() > places {
+		places = -d.Exponent()
+	}
+	return d.StringFixed(places)
+}
+
+// EnsureMerchant creates the merchant or updates its name. Orders may only belong to a
+// merchant the store knows.
+func (s *Store) EnsureMerchant(ctx context.Context, m Merchant) error {
+	if m.ID == "" {
+		return newError(CodeUnknownMerchant, "merchant_id", "merchant id is empty")
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name`, m.ID, m.Name, formatTime(s.now()))
+	if err != nil {
+		return fmt.Errorf("ensure merchant %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// CreateOrder stores a new open order and its order.created event. It fills in ID,
+// FormToken, Status, CreatedAt, UpdatedAt and, when zero, MaxAttempts; the caller must
+// set ExpiresAt. A second order with the same merchant and reference is refused with
+// duplicate_reference and nothing is written.
+func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
+	if o.ExpiresAt.IsZero() {
+		return errors.New("create order: ExpiresAt is not set")
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	now := s.now()
+	n := *o
+	n.ID = newOrderID()
+	n.FormToken = newFormToken()
+	n.Status = StatusOpen
+	n.CreatedAt, n.UpdatedAt = now, now
+	n.ExpiresAt = o.ExpiresAt.UTC()
+	if n.Capture == "" {
+		n.Capture = CaptureAuto
+	}
+	installments, err := json.Marshal(n.Installments)
+	if err != nil {
+		return fmt.Errorf("create order: %w", err)
+	}
+	subDealers, err := json.Marshal(n.SubDealers)
+	if err != nil {
+		return fmt.Errorf("create order: %w", err)
+	}
+	buyer, err := json.Marshal(n.Buyer)
+	if err != nil {
+		return fmt.Errorf("create order: %w", err)
+	}
+	basket, err := json.Marshal(n.Basket)
+	if err != nil {
+		return fmt.Errorf("create order: %w", err)
+	}
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		var known, dup int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM merchants WHERE id = ?", n.MerchantID).Scan(&known); err != nil {
+			return err
+		}
+		if known == 0 {
+			return newError(CodeUnknownMerchant, "merchant_id", "merchant %q is not known", n.MerchantID)
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM orders WHERE merchant_id = ? AND reference = ?",
+			n.MerchantID, n.Reference).Scan(&dup); err != nil {
+			return err
+		}
+		if dup > 0 {
+			return newError(CodeDuplicateReference, "reference", "an order with reference %q already exists", n.Reference)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, merchant_id, reference, amount, currency,
+			description, installments, capture, pool, commission_scenario, sub_dealers, buyer, basket,
+			return_url, cancel_url, locale, status, cancel_reason, form_token, max_attempts,
+			created_at, updated_at, expires_at, paid_at, approved_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			n.ID, n.MerchantID, n.Reference, formatMoney(n.Amount), n.Currency,
+			n.Description, string(installments), n.Capture, n.Pool, n.CommissionScenario,
+			string(subDealers), string(buyer), string(basket),
+			n.ReturnURL, n.CancelURL, n.Locale, n.Status, n.CancelReason, n.FormToken, n.MaxAttempts,
+			formatTime(n.CreatedAt), formatTime(n.UpdatedAt), formatTime(n.ExpiresAt),
+			formatTimePtr(n.PaidAt), formatTimePtr(n.ApprovedAt))
+		if err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		}
+		return s.insertEvent(ctx, tx, EventOrderCreated, &n, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("create order %s/%s: %w", n.MerchantID, n.Reference, err)
+	}
+	*o = n
+	return nil
+}
+
+// GetOrder returns the order with its attempts, captures and refunds, oldest first.
+func (s *Store) GetOrder(ctx context.Context, id string) (*Order, error) {
+	o, err := loadOrder(ctx, s.db, "id = ?", id)
+	if err != nil {
+		return nil, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// GetOrderByReference returns a merchant's order by the merchant's own reference.
+func (s *Store) GetOrderByReference(ctx context.Context, merchantID, reference string) (*Order, error) {
+	o, err := loadOrder(ctx, s.db, "merchant_id = ? AND reference = ?", merchantID, reference)
+	if err != nil {
+		return nil, fmt.Errorf("get order %s/%s: %w", merchantID, reference, err)
+	}
+	return o, nil
+}
+
+const orderColumns = `id, merchant_id, reference, amount, currency, description, installments,
+	capture, pool, commission_scenario, sub_dealers, buyer, basket, return_url, cancel_url, locale,
+	status, cancel_reason, form_token, max_attempts, created_at, updated_at, expires_at, paid_at, approved_at`
+
+// loadOrder reads one order matching where, with its attempts, captures and refunds.
+func loadOrder(ctx context.Context, q querier, where string, args ...any) (*Order, error) {
+	var (
+		o                                               Order
+		amount, installments, subDealers, buyer, basket string
+		created, updated, expires                       string
+		paid, approved                                  sql.NullString
+	)
+	err := q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE "+where, args...).Scan(
+		&o.ID, &o.MerchantID, &o.Reference, &amount, &o.Currency, &o.Description, &installments,
+		&o.Capture, &o.Pool, &o.CommissionScenario, &subDealers, &buyer, &basket,
+		&o.ReturnURL, &o.CancelURL, &o.Locale, &o.Status, &o.CancelReason, &o.FormToken, &o.MaxAttempts,
+		&created, &updated, &expires, &paid, &approved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.Amount, err = decimal.NewFromString(amount); err != nil {
+		return nil, fmt.Errorf("stored amount %q: %w", amount, err)
+	}
+	for _, j := range []struct {
+		src string
+		dst any
+	}{{installments, &o.Installments}, {subDealers, &o.SubDealers}, {buyer, &o.Buyer}, {basket, &o.Basket}} {
+		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
+			return nil, fmt.Errorf("stored order %s: %w", o.ID, err)
+		}
+	}
+	for _, t := range []struct {
+		src string
+		dst *time.Time
+	}{{created, &o.CreatedAt}, {updated, &o.UpdatedAt}, {expires, &o.ExpiresAt}} {
+		if *t.dst, err = parseTime(t.src); err != nil {
+			return nil, err
+		}
+	}
+	if o.PaidAt, err = parseNullTime(paid); err != nil {
+		return nil, err
+	}
+	if o.ApprovedAt, err = parseNullTime(approved); err != nil {
+		return nil, err
+	}
+	if o.Attempts, err = loadAttempts(ctx, q, "order_id = ? ORDER BY created_at, rowid", o.ID); err != nil {
+		return nil, err
+	}
+	if o.Captures, err = loadCaptures(ctx, q, o.ID); err != nil {
+		return nil, err
+	}
+	if o.Refunds, err = loadRefunds(ctx, q, o.ID); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+func loadCaptures(ctx context.Context, q querier, orderID string) ([]Capture, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, order_id, amount, created_at FROM captures
+		WHERE order_id = ? ORDER BY created_at, rowid`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Capture
+	for rows.Next() {
+		var c Capture
+		var amount, created string
+		if err := rows.Scan(&c.ID, &c.OrderID, &amount, &created); err != nil {
+			return nil, err
+		}
+		if c.Amount, err = decimal.NewFromString(amount); err != nil {
+			return nil, fmt.Errorf("stored capture amount %q: %w", amount, err)
+		}
+		if c.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func loadRefunds(ctx context.Context, q querier, orderID string) ([]Refund, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, order_id, amount, status, refund_request_id, created_at
+		FROM refunds WHERE order_id = ? ORDER BY created_at, rowid`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Refund
+	for rows.Next() {
+		var r Refund
+		var amount, created string
+		if err := rows.Scan(&r.ID, &r.OrderID, &amount, &r.Status, &r.RefundRequestID, &created); err != nil {
+			return nil, err
+		}
+		if r.Amount, err = decimal.NewFromString(amount); err != nil {
+			return nil, fmt.Errorf("stored refund amount %q: %w", amount, err)
+		}
+		if r.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
