@@ -1,0 +1,294 @@
+package orders_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/orders"
+)
+
+func TestStartAttempt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := &orders.Attempt{Installments: 3, CardHolder: "Ali", CardFirst6: "526911", CardLast4: "4444", CardBrand: "mastercard", Embedded: true}
+	got, err := f.store.StartAttempt(ctx, o.ID, a)
+	require.NoError(t, err)
+	assert.Regexp(t, `^att_[a-z2-7]{26}$`, a.ID)
+	assert.Regexp(t, `^[0-9A-F]{32}$`, a.OtherTrxCode)
+	assert.Equal(t, orders.AttemptCreated, a.Status)
+	assert.Equal(t, orders.StatusProcessing, got.Status)
+	require.Len(t, got.Attempts, 1)
+
+	stored, err := f.store.GetAttempt(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, *a, *stored)
+	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing}, f.eventTypes(t, o.ID))
+
+	// One attempt in flight per order.
+	_, err = f.store.StartAttempt(ctx, o.ID, &orders.Attempt{})
+	assert.Equal(t, orders.CodeAttemptInFlight, orders.ErrorCode(err))
+}
+
+func TestStartAttemptRefusals(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		prepare    func(t *testing.T, f *fixture, o *orders.Order)
+		wantCode   string
+		wantStatus orders.Status
+		wantEvents []string
+	}{
+		{
+			name: "paid",
+			prepare: func(t *testing.T, f *fixture, o *orders.Order) {
+				a := f.redirectedAttempt(t, o.ID)
+				_, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true})
+				require.NoError(t, err)
+			},
+			wantCode: orders.CodeOrderNotPayable, wantStatus: orders.StatusPaid,
+			wantEvents: []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaid},
+		},
+		{
+			name: "canceled",
+			prepare: func(t *testing.T, f *fixture, o *orders.Order) {
+				_, err := f.store.CancelOrder(ctx, o.ID, "buyer left")
+				require.NoError(t, err)
+			},
+			wantCode: orders.CodeOrderNotPayable, wantStatus: orders.StatusCanceled,
+			wantEvents: []string{orders.EventOrderCreated, orders.EventOrderCanceled},
+		},
+		{
+			name:     "expired by the clock",
+			prepare:  func(t *testing.T, f *fixture, o *orders.Order) { f.clock.Advance(30 * time.Minute) },
+			wantCode: orders.CodeOrderExpired, wantStatus: orders.StatusExpired,
+			wantEvents: []string{orders.EventOrderCreated, orders.EventOrderExpired},
+		},
+		{
+			name: "attempts exhausted",
+			prepare: func(t *testing.T, f *fixture, o *orders.Order) {
+				// Start an attempt, then lower the limit under it, as a config change would.
+				a := f.redirectedAttempt(t, o.ID)
+				_, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: false, ResultCode: "x"})
+				require.NoError(t, err)
+				_, err = f.raw.Exec("UPDATE orders SET max_attempts = 1 WHERE id = ?", o.ID)
+				require.NoError(t, err)
+			},
+			wantCode: orders.CodeAttemptsExhausted, wantStatus: orders.StatusOpen,
+			wantEvents: []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaymentFailed},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			o := f.newOrder(t, "r")
+			tt.prepare(t, f, o)
+			before, err := f.store.GetOrder(ctx, o.ID)
+			require.NoError(t, err)
+
+			_, err = f.store.StartAttempt(ctx, o.ID, &orders.Attempt{})
+			require.Error(t, err)
+			assert.Equal(t, tt.wantCode, orders.ErrorCode(err))
+
+			after, err := f.store.GetOrder(ctx, o.ID)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStatus, after.Status)
+			assert.Len(t, after.Attempts, len(before.Attempts), "no attempt written")
+			assert.Equal(t, tt.wantEvents, f.eventTypes(t, o.ID))
+		})
+	}
+}
+
+func TestMarkRedirected(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := &orders.Attempt{}
+	_, err := f.store.StartAttempt(ctx, o.ID, a)
+	require.NoError(t, err)
+
+	require.Error(t, f.store.MarkRedirected(ctx, a.ID, ""))
+	require.NoError(t, f.store.MarkRedirected(ctx, a.ID, "CODE"))
+	got, err := f.store.GetAttempt(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.AttemptRedirected, got.Status)
+	assert.Equal(t, "CODE", got.CodeForHash)
+
+	err = f.store.MarkRedirected(ctx, a.ID, "OTHER")
+	assert.Equal(t, orders.CodeInvalidTransition, orders.ErrorCode(err))
+	assert.ErrorIs(t, f.store.MarkRedirected(ctx, "att_missing", "X"), orders.ErrNotFound)
+}
+
+func TestFailAttempt(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		maxAttempts int
+		advance     time.Duration
+		wantStatus  orders.Status
+		wantReason  string
+		wantEvents  []string
+	}{
+		{name: "retry allowed", maxAttempts: 3, wantStatus: orders.StatusOpen,
+			wantEvents: []string{orders.EventOrderPaymentFailed}},
+		{name: "time ran out", maxAttempts: 3, advance: time.Hour, wantStatus: orders.StatusExpired,
+			wantEvents: []string{orders.EventOrderPaymentFailed, orders.EventOrderExpired}},
+		{name: "last attempt", maxAttempts: 1, wantStatus: orders.StatusCanceled, wantReason: orders.CancelReasonAttemptsExhausted,
+			wantEvents: []string{orders.EventOrderPaymentFailed, orders.EventOrderCanceled}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			o := f.newOrder(t, "r", func(o *orders.Order) { o.MaxAttempts = tt.maxAttempts })
+			a := &orders.Attempt{}
+			_, err := f.store.StartAttempt(ctx, o.ID, a)
+			require.NoError(t, err)
+			f.clock.Advance(tt.advance)
+
+			got, err := f.store.FailAttempt(ctx, a.ID, "PaymentDealer.CheckCardInfo.InvalidCardInfo", "bad card")
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStatus, got.Status)
+			assert.Equal(t, tt.wantReason, got.CancelReason)
+			require.Len(t, got.Attempts, 1)
+			assert.Equal(t, orders.AttemptFailed, got.Attempts[0].Status)
+			assert.Equal(t, "PaymentDealer.CheckCardInfo.InvalidCardInfo", got.Attempts[0].ResultCode)
+			assert.NotNil(t, got.Attempts[0].CompletedAt)
+			want := append([]string{orders.EventOrderCreated, orders.EventOrderProcessing}, tt.wantEvents...)
+			assert.Equal(t, want, f.eventTypes(t, o.ID))
+
+			// Failing again changes nothing.
+			again, err := f.store.FailAttempt(ctx, a.ID, "other", "other")
+			require.NoError(t, err)
+			assert.Equal(t, got.Status, again.Status)
+			assert.Equal(t, "PaymentDealer.CheckCardInfo.InvalidCardInfo", again.Attempts[0].ResultCode)
+			assert.Equal(t, want, f.eventTypes(t, o.ID))
+		})
+	}
+}
+
+func TestRecordOutcome(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		capture     string
+		maxAttempts int
+		outcome     orders.Outcome
+		wantStatus  orders.Status
+		wantAttempt orders.AttemptStatus
+		wantEvents  []string
+	}{
+		{name: "success auto capture", capture: orders.CaptureAuto, outcome: orders.Outcome{Success: true, TrxCode: "ORDER-1"},
+			wantStatus: orders.StatusPaid, wantAttempt: orders.AttemptSucceeded, wantEvents: []string{orders.EventOrderPaid}},
+		{name: "success manual capture", capture: orders.CaptureManual, outcome: orders.Outcome{Success: true, TrxCode: "ORDER-1"},
+			wantStatus: orders.StatusAuthorized, wantAttempt: orders.AttemptSucceeded, wantEvents: []string{orders.EventOrderAuthorized}},
+		{name: "failure with retries left", capture: orders.CaptureAuto, outcome: orders.Outcome{ResultCode: "3DFailed", ResultMessage: "otp"},
+			wantStatus: orders.StatusOpen, wantAttempt: orders.AttemptFailed, wantEvents: []string{orders.EventOrderPaymentFailed}},
+		{name: "failure of last attempt", capture: orders.CaptureAuto, maxAttempts: 1, outcome: orders.Outcome{ResultCode: "3DFailed"},
+			wantStatus: orders.StatusCanceled, wantAttempt: orders.AttemptFailed,
+			wantEvents: []string{orders.EventOrderPaymentFailed, orders.EventOrderCanceled}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			o := f.newOrder(t, "r", func(o *orders.Order) { o.Capture = tt.capture; o.MaxAttempts = tt.maxAttempts })
+			a := f.redirectedAttempt(t, o.ID)
+
+			res, err := f.store.RecordOutcome(ctx, a.ID, tt.outcome)
+			require.NoError(t, err)
+			assert.True(t, res.Recorded)
+			assert.Equal(t, tt.wantStatus, res.Order.Status)
+			assert.Equal(t, tt.wantAttempt, res.Attempt.Status)
+			assert.Equal(t, tt.outcome.TrxCode, res.Attempt.TrxCode)
+			assert.Equal(t, tt.wantStatus == orders.StatusPaid, res.Order.PaidAt != nil)
+			want := append([]string{orders.EventOrderCreated, orders.EventOrderProcessing}, tt.wantEvents...)
+			assert.Equal(t, want, f.eventTypes(t, o.ID))
+
+			// A replay of the same or the opposite outcome changes nothing.
+			for _, replay := range []orders.Outcome{tt.outcome, {Success: !tt.outcome.Success, TrxCode: "EVIL"}} {
+				again, err := f.store.RecordOutcome(ctx, a.ID, replay)
+				require.NoError(t, err)
+				assert.False(t, again.Recorded)
+				assert.Equal(t, tt.wantStatus, again.Order.Status)
+				assert.Equal(t, tt.wantAttempt, again.Attempt.Status)
+				assert.Equal(t, tt.outcome.TrxCode, again.Attempt.TrxCode)
+			}
+			assert.Equal(t, want, f.eventTypes(t, o.ID))
+		})
+	}
+}
+
+func TestRecordOutcomeNeedsRedirect(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := &orders.Attempt{}
+	_, err := f.store.StartAttempt(ctx, o.ID, a)
+	require.NoError(t, err)
+	_, err = f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true})
+	assert.Equal(t, orders.CodeInvalidTransition, orders.ErrorCode(err))
+	got, err := f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusProcessing, got.Status)
+	_, err = f.store.RecordOutcome(ctx, "att_missing", orders.Outcome{Success: true})
+	assert.ErrorIs(t, err, orders.ErrNotFound)
+}
+
+func TestRecordOutcomeSuccessOnOrderNoLongerProcessing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := f.redirectedAttempt(t, o.ID)
+	// The order left processing without this attempt's return (e.g. an operator fix).
+	_, err := f.raw.Exec("UPDATE orders SET status = 'canceled' WHERE id = ?", o.ID)
+	require.NoError(t, err)
+
+	res, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
+	require.NoError(t, err)
+	assert.True(t, res.Recorded)
+	assert.Equal(t, orders.AttemptSucceeded, res.Attempt.Status)
+	assert.Equal(t, orders.StatusCanceled, res.Order.Status, "a conflicting charge never looks like a normal payment")
+	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaymentConflict},
+		f.eventTypes(t, o.ID))
+}
+
+func TestRecordOutcomeRaceRecordsOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := f.redirectedAttempt(t, o.ID)
+
+	const n = 20
+	results := make([]orders.RecordResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i], errs[i] = f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	recorded := 0
+	for i := range n {
+		require.NoError(t, errs[i])
+		if results[i].Recorded {
+			recorded++
+		}
+		assert.Equal(t, orders.StatusPaid, results[i].Order.Status, "every caller sees the paid order")
+	}
+	assert.Equal(t, 1, recorded)
+	got, err := f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusPaid, got.Status)
+	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaid}, f.eventTypes(t, o.ID))
+}
