@@ -46,11 +46,11 @@ func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
 	if o.ExpiresAt.IsZero() {
 		return errors.New("create order: ExpiresAt is not set")
 	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
-	}
 	now := s.now()
 	n := *o
+	if n.MaxAttempts <= 0 {
+		n.MaxAttempts = DefaultMaxAttempts
+	}
 	n.ID = newOrderID()
 	n.FormToken = newFormToken()
 	n.Status = StatusOpen
