@@ -1,0 +1,101 @@
+// Package templates holds the buyer-facing pages of checkout as templ components. Handlers
+// build the view models below; the components only render them.
+package templates
+
+import "regexp"
+
+// Page is what every page shares: language, title, iframe mode and merchant branding.
+type Page struct {
+	Lang         string // "tr" or "en"
+	Title        string
+	Embedded     bool   // iframe mode: compact layout, frame.js included
+	ParentOrigin string // iframe mode: the merchant origin to postMessage to ("" otherwise)
+	BrandColor   string // "#RRGGBB" or ""
+	MerchantName string
+}
+
+// Installment is one option of the installments select.
+type Installment struct {
+	Count    int
+	Label    string
+	Selected bool
+}
+
+// PayPage is the card form. The card number and CVC are deliberately absent: they are never
+// echoed back to the browser, even after a validation error.
+type PayPage struct {
+	Page
+	OrderID, Amount, Description  string // Amount formatted for display, e.g. "150,00 TL" / "TRY 150.00"
+	Action                        string // form action URL
+	FormToken                     string
+	Installments                  []Installment // len <= 1: no choice shown, hidden installments=1
+	CardHolder, ExpMonth, ExpYear string        // echoed back after an error; card number and CVC NEVER
+	Errors                        map[string]string // form field name -> message
+	Alert                         string            // general message, e.g. a declined card
+	CancelURL                     string
+}
+
+// ResultPage shows the outcome of a payment attempt.
+type ResultPage struct {
+	Page
+	OrderID, Status          string // order status
+	Success, Pending         bool
+	Heading, Message, Amount string
+	ContinueURL              string // merchant return_url (already with ?order=&status=), or ""
+	RetryURL                 string // when the buyer may try again, else ""
+}
+
+// MessagePage is a plain page for errors and notices (not found, expired, forbidden link).
+type MessagePage struct {
+	Page
+	StatusCode        int
+	Heading, Message  string
+	LinkURL, LinkText string
+}
+
+var brandColorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// brandColor returns c when it is a "#RRGGBB" color, else "". Scripts read it from a data
+// attribute, so nothing else may reach the page.
+func brandColor(c string) string {
+	if brandColorRE.MatchString(c) {
+		return c
+	}
+	return ""
+}
+
+func (p Page) lang() string {
+	if _, ok := labelSets[p.Lang]; ok {
+		return p.Lang
+	}
+	return "tr"
+}
+
+func (p Page) l() labels { return labelSets[p.lang()] }
+
+func (p Page) bodyClass() string {
+	if p.Embedded {
+		return "embedded"
+	}
+	return "full"
+}
+
+func (p Page) title() string {
+	switch {
+	case p.Title != "" && p.MerchantName != "":
+		return p.Title + " · " + p.MerchantName
+	case p.Title != "":
+		return p.Title
+	case p.MerchantName != "":
+		return p.MerchantName
+	}
+	return p.l().SecurePayment
+}
+
+// sameMonth reports whether the echoed month (which may be "3" or "03") is option m.
+func sameMonth(echoed, m string) bool {
+	if len(echoed) == 1 {
+		echoed = "0" + echoed
+	}
+	return echoed == m
+}
