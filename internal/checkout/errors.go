@@ -1,0 +1,161 @@
+package checkout
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mokacheckout/checkout/internal/orders"
+)
+
+// apiError is an error with everything the API shows: status, stable code, message and
+// the request field it concerns.
+type apiError struct {
+	Status         int
+	Code           string
+	Message        string
+	Field          string
+	MokaResultCode string
+}
+
+func (e *apiError) Error() string {
+	if e.Field != "" {
+		return e.Code + " (" + e.Field + "): " + e.Message
+	}
+	return e.Code + ": " + e.Message
+}
+
+func badRequest(code, field, msg string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: code, Field: field, Message: msg}
+}
+
+// pageError is an error shown to a buyer as a message page.
+type pageError struct {
+	Status   int
+	Heading  string // message keys, translated when rendered
+	Message  string
+	Args     []any
+	LinkURL  string
+	LinkText string // message key
+	Lang     string // "" = from Accept-Language
+	Embedded bool
+	merchant *merchant // for branding and CSP, when known
+}
+
+func (e *pageError) Error() string { return e.Heading + ": " + e.Message }
+
+func newPageError(status int, heading, message string, args ...any) *pageError {
+	return &pageError{Status: status, Heading: heading, Message: message, Args: args}
+}
+
+// errorJSON is the body of every API error.
+type errorJSON struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code           string `json:"code"`
+	Message        string `json:"message"`
+	Field          string `json:"field,omitempty"`
+	MokaResultCode string `json:"moka_result_code,omitempty"`
+}
+
+// toAPIError maps any error a handler returns to what the API shows. Domain codes of the
+// orders store and Moka's failures are mapped here and nowhere else.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code := strings.ToLower(strings.ReplaceAll(http.StatusText(he.Code), " ", "_"))
+		msg, _ := he.Message.(string)
+		if msg == "" {
+			msg = http.StatusText(he.Code)
+		}
+		return &apiError{Status: he.Code, Code: code, Message: msg}
+	}
+	var oe *orders.Error
+	if errors.As(err, &oe) {
+		status := http.StatusInternalServerError
+		switch oe.Code {
+		case orders.CodeNotFound:
+			status = http.StatusNotFound
+		case orders.CodeDuplicateReference, orders.CodeAttemptInFlight, orders.CodeOrderNotPayable,
+			orders.CodeOrderExpired, orders.CodeAttemptsExhausted, orders.CodeInvalidTransition:
+			status = http.StatusConflict
+		case orders.CodeUnknownMerchant, orders.CodeInvalidFormToken:
+			status = http.StatusBadRequest
+		}
+		msg := oe.Message
+		if status == http.StatusInternalServerError {
+			msg = "internal error"
+		}
+		return &apiError{Status: status, Code: oe.Code, Message: msg, Field: oe.Field}
+	}
+	if ae := mokaAPIError(err); ae != nil {
+		return ae
+	}
+	return &apiError{Status: http.StatusInternalServerError, Code: orders.CodeInternal, Message: "internal error"}
+}
+
+func isAPIPath(path string) bool {
+	return strings.HasPrefix(path, "/api/") || path == "/healthz"
+}
+
+// handleError is echo's central error handler: JSON for the API, a message page for
+// buyers. Server-side failures are logged here, once.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	if isAPIPath(c.Request().URL.Path) {
+		ae := toAPIError(err)
+		if ae.Status >= 500 {
+			s.log.Error("request failed", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
+		}
+		if ae.Status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="checkout"`)
+		}
+		_ = c.JSON(ae.Status, errorJSON{Error: errorBody{Code: ae.Code, Message: ae.Message, Field: ae.Field, MokaResultCode: ae.MokaResultCode}})
+		return
+	}
+	pe := s.toPageError(err)
+	if pe.Status >= 500 {
+		s.log.Error("request failed", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
+	}
+	if rerr := s.renderMessage(c, nil, pe); rerr != nil {
+		s.log.Error("render error page", "request_id", requestIDOf(c), "error", rerr.Error())
+	}
+}
+
+// toPageError maps an error to the page a buyer sees.
+func (s *Server) toPageError(err error) *pageError {
+	var pe *pageError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status < 500 {
+		return newPageError(ae.Status, msgInvalidRequest, msgRawText, ae.Message)
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return newPageError(http.StatusNotFound, msgNotFound, msgNotFoundText)
+		case http.StatusMethodNotAllowed:
+			return newPageError(he.Code, msgInvalidRequest, msgMethodNotAllowed)
+		}
+		if he.Code < 500 {
+			return newPageError(he.Code, msgInvalidRequest, msgInvalidRequestText)
+		}
+	}
+	if errors.Is(err, orders.ErrNotFound) {
+		return newPageError(http.StatusNotFound, msgNotFound, msgNotFoundText)
+	}
+	return newPageError(http.StatusInternalServerError, msgServerError, msgServerErrorText)
+}

@@ -1,0 +1,226 @@
+package checkout
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Message keys of what handlers show buyers. Templates translate their own static labels;
+// everything a handler decides (headings, alerts, field errors) is translated here.
+const (
+	msgRawText            = "raw"
+	msgNotFound           = "not_found"
+	msgNotFoundText       = "not_found_text"
+	msgInvalidRequest     = "invalid_request"
+	msgInvalidRequestText = "invalid_request_text"
+	msgMethodNotAllowed   = "method_not_allowed"
+	msgServerError        = "server_error"
+	msgServerErrorText    = "server_error_text"
+	msgForbidden          = "forbidden"
+	msgBadFormToken       = "bad_form_token"
+	msgCrossSite          = "cross_site"
+	msgBadEmbed           = "bad_embed"
+	msgBadLink            = "bad_link"
+	msgLinkExpired        = "link_expired"
+	msgUnknownMerchant    = "unknown_merchant"
+	msgLinkConflict       = "link_conflict"
+	msgLinkConflictText   = "link_conflict_text"
+	msgPayTitle           = "pay_title"
+	msgOrderPaid          = "order_paid"
+	msgOrderPaidText      = "order_paid_text"
+	msgOrderAuthorized    = "order_authorized"
+	msgOrderRefunded      = "order_refunded"
+	msgOrderRefundedText  = "order_refunded_text"
+	msgOrderExpired       = "order_expired"
+	msgOrderExpiredText   = "order_expired_text"
+	msgOrderCanceled      = "order_canceled"
+	msgOrderCanceledText  = "order_canceled_text"
+	msgInProgress         = "in_progress"
+	msgInProgressText     = "in_progress_text"
+	msgExhaustedText      = "exhausted_text"
+	msgDeclined           = "declined"
+	msgMokaFailed         = "moka_failed"
+	msgMokaUnavailable    = "moka_unavailable"
+	msgFixErrors          = "fix_errors"
+	msgResultPaid         = "result_paid"
+	msgResultPaidText     = "result_paid_text"
+	msgResultAuthorized   = "result_authorized"
+	msgResultAuthText     = "result_authorized_text"
+	msgResultFailed       = "result_failed"
+	msgResultFailedRetry  = "result_failed_retry"
+	msgResultFailedFinal  = "result_failed_final"
+	msgResultPending      = "result_pending"
+	msgResultPendingText  = "result_pending_text"
+	msgBankSaid           = "bank_said"
+	msgBackToShop         = "back_to_shop"
+	msgTryAgain           = "try_again"
+	errCardHolder         = "err_card_holder"
+	errCardNumber         = "err_card_number"
+	errCardLuhn           = "err_card_luhn"
+	errExpMonth           = "err_exp_month"
+	errExpYear            = "err_exp_year"
+	errExpired            = "err_expired"
+	errCVC                = "err_cvc"
+	errInstallments       = "err_installments"
+)
+
+var messages = map[string]map[string]string{
+	"en": {
+		msgRawText:            "%s",
+		msgNotFound:           "Not found",
+		msgNotFoundText:       "There is no such payment page. Check the link you were given.",
+		msgInvalidRequest:     "Invalid request",
+		msgInvalidRequestText: "The request could not be understood.",
+		msgMethodNotAllowed:   "This page does not accept that kind of request.",
+		msgServerError:        "Something went wrong",
+		msgServerErrorText:    "We could not complete your request. Please try again in a moment.",
+		msgForbidden:          "Not allowed",
+		msgBadFormToken:       "This payment form is not valid any more. Open the payment page again.",
+		msgCrossSite:          "Payments can only be sent from the payment page itself.",
+		msgBadEmbed:           "This payment page cannot be shown inside that site.",
+		msgBadLink:            "This payment link is not valid. Ask the shop for a new one.",
+		msgLinkExpired:        "This payment link has expired. Ask the shop for a new one.",
+		msgUnknownMerchant:    "This payment link does not belong to a known shop.",
+		msgLinkConflict:       "Payment link conflict",
+		msgLinkConflictText:   "An order with this reference already exists with a different amount or currency.",
+		msgPayTitle:           "Pay %s",
+		msgOrderPaid:          "This order is paid",
+		msgOrderPaidText:      "The payment for this order has been received. Nothing more to pay.",
+		msgOrderAuthorized:    "This order is authorized",
+		msgOrderRefunded:      "This order was refunded",
+		msgOrderRefundedText:  "This order has been paid and refunded. Nothing more to pay.",
+		msgOrderExpired:       "This order has expired",
+		msgOrderExpiredText:   "The time to pay this order is over. Ask the shop for a new payment link.",
+		msgOrderCanceled:      "This order was canceled",
+		msgOrderCanceledText:  "This order can no longer be paid. Ask the shop for a new payment link.",
+		msgInProgress:         "Payment in progress",
+		msgInProgressText:     "A payment for this order is in progress at the bank. Finish it there, or wait a few minutes and reload this page.",
+		msgExhaustedText:      "Too many payment attempts were made for this order. Ask the shop for a new payment link.",
+		msgDeclined:           "The card was declined. Check the card details, or use another card.",
+		msgMokaFailed:         "The payment could not be started. Try again, or use another card.",
+		msgMokaUnavailable:    "The payment service is not answering right now. Your card was not charged. Please try again in a moment.",
+		msgFixErrors:          "Please correct the highlighted fields.",
+		msgResultPaid:         "Payment successful",
+		msgResultPaidText:     "Thank you. Your payment has been received.",
+		msgResultAuthorized:   "Payment authorized",
+		msgResultAuthText:     "Thank you. The amount has been reserved on your card; the shop will complete the payment.",
+		msgResultFailed:       "Payment failed",
+		msgResultFailedRetry:  "The payment did not go through. You can try again with the same or another card.",
+		msgResultFailedFinal:  "The payment did not go through, and this order can no longer be paid here.",
+		msgResultPending:      "We are confirming your payment",
+		msgResultPendingText:  "We have not yet received a confirmed answer from the bank. Do not pay again; the shop will be told the result.",
+		msgBankSaid:           "The bank said: %s",
+		msgBackToShop:         "Back to the shop",
+		msgTryAgain:           "Try again",
+		errCardHolder:         "Enter the name on the card.",
+		errCardNumber:         "Enter a card number of 12 to 19 digits.",
+		errCardLuhn:           "This card number is not valid. Check it for typos.",
+		errExpMonth:           "Enter the expiry month (1-12).",
+		errExpYear:            "Enter the expiry year.",
+		errExpired:            "This card has expired.",
+		errCVC:                "Enter the %d-digit security code.",
+		errInstallments:       "Choose one of the installment options.",
+	},
+	"tr": {
+		msgRawText:            "%s",
+		msgNotFound:           "Bulunamadı",
+		msgNotFoundText:       "Böyle bir ödeme sayfası yok. Size verilen bağlantıyı kontrol edin.",
+		msgInvalidRequest:     "Geçersiz istek",
+		msgInvalidRequestText: "İstek anlaşılamadı.",
+		msgMethodNotAllowed:   "Bu sayfa bu tür bir isteği kabul etmiyor.",
+		msgServerError:        "Bir sorun oluştu",
+		msgServerErrorText:    "İsteğiniz tamamlanamadı. Lütfen biraz sonra tekrar deneyin.",
+		msgForbidden:          "İzin verilmedi",
+		msgBadFormToken:       "Bu ödeme formu artık geçerli değil. Ödeme sayfasını yeniden açın.",
+		msgCrossSite:          "Ödeme yalnızca ödeme sayfasının kendisinden gönderilebilir.",
+		msgBadEmbed:           "Bu ödeme sayfası o sitede gösterilemez.",
+		msgBadLink:            "Bu ödeme bağlantısı geçerli değil. Mağazadan yeni bir bağlantı isteyin.",
+		msgLinkExpired:        "Bu ödeme bağlantısının süresi doldu. Mağazadan yeni bir bağlantı isteyin.",
+		msgUnknownMerchant:    "Bu ödeme bağlantısı tanınan bir mağazaya ait değil.",
+		msgLinkConflict:       "Ödeme bağlantısı çakışması",
+		msgLinkConflictText:   "Bu referansla farklı tutar veya para birimine sahip bir sipariş zaten var.",
+		msgPayTitle:           "%s öde",
+		msgOrderPaid:          "Bu sipariş ödendi",
+		msgOrderPaidText:      "Bu siparişin ödemesi alındı. Ödenecek bir şey kalmadı.",
+		msgOrderAuthorized:    "Bu siparişin ödemesi onaylandı",
+		msgOrderRefunded:      "Bu sipariş iade edildi",
+		msgOrderRefundedText:  "Bu sipariş ödendi ve iade edildi. Ödenecek bir şey kalmadı.",
+		msgOrderExpired:       "Bu siparişin süresi doldu",
+		msgOrderExpiredText:   "Bu siparişin ödeme süresi sona erdi. Mağazadan yeni bir ödeme bağlantısı isteyin.",
+		msgOrderCanceled:      "Bu sipariş iptal edildi",
+		msgOrderCanceledText:  "Bu sipariş artık ödenemez. Mağazadan yeni bir ödeme bağlantısı isteyin.",
+		msgInProgress:         "Ödeme sürüyor",
+		msgInProgressText:     "Bu sipariş için bankada süren bir ödeme var. Ödemeyi orada tamamlayın ya da birkaç dakika bekleyip sayfayı yenileyin.",
+		msgExhaustedText:      "Bu sipariş için çok fazla ödeme denemesi yapıldı. Mağazadan yeni bir ödeme bağlantısı isteyin.",
+		msgDeclined:           "Kart reddedildi. Kart bilgilerini kontrol edin ya da başka bir kart kullanın.",
+		msgMokaFailed:         "Ödeme başlatılamadı. Tekrar deneyin ya da başka bir kart kullanın.",
+		msgMokaUnavailable:    "Ödeme servisi şu anda yanıt vermiyor. Kartınızdan çekim yapılmadı. Lütfen biraz sonra tekrar deneyin.",
+		msgFixErrors:          "Lütfen işaretli alanları düzeltin.",
+		msgResultPaid:         "Ödeme başarılı",
+		msgResultPaidText:     "Teşekkürler. Ödemeniz alındı.",
+		msgResultAuthorized:   "Ödeme onaylandı",
+		msgResultAuthText:     "Teşekkürler. Tutar kartınızda ayrıldı; mağaza ödemeyi tamamlayacak.",
+		msgResultFailed:       "Ödeme başarısız",
+		msgResultFailedRetry:  "Ödeme gerçekleşmedi. Aynı ya da başka bir kartla tekrar deneyebilirsiniz.",
+		msgResultFailedFinal:  "Ödeme gerçekleşmedi ve bu sipariş artık burada ödenemez.",
+		msgResultPending:      "Ödemeniz doğrulanıyor",
+		msgResultPendingText:  "Bankadan henüz doğrulanmış bir yanıt almadık. Tekrar ödeme yapmayın; sonuç mağazaya bildirilecek.",
+		msgBankSaid:           "Bankanın yanıtı: %s",
+		msgBackToShop:         "Mağazaya dön",
+		msgTryAgain:           "Tekrar dene",
+		errCardHolder:         "Kart üzerindeki adı girin.",
+		errCardNumber:         "12 ile 19 haneli bir kart numarası girin.",
+		errCardLuhn:           "Bu kart numarası geçerli değil. Yazım hatası olup olmadığını kontrol edin.",
+		errExpMonth:           "Son kullanma ayını girin (1-12).",
+		errExpYear:            "Son kullanma yılını girin.",
+		errExpired:            "Bu kartın süresi dolmuş.",
+		errCVC:                "%d haneli güvenlik kodunu girin.",
+		errInstallments:       "Taksit seçeneklerinden birini seçin.",
+	},
+}
+
+// tr translates a message key to lang, filling in args.
+func tr(lang, key string, args ...any) string {
+	m, ok := messages[lang]
+	if !ok {
+		m = messages["tr"]
+	}
+	s, ok := m[key]
+	if !ok {
+		s = key
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// pickLang chooses the page language: the order's locale when set, else the best of tr
+// and en in Accept-Language, else tr.
+func pickLang(orderLocale, acceptLanguage string) string {
+	if orderLocale == "tr" || orderLocale == "en" {
+		return orderLocale
+	}
+	best, bestQ := "", -1.0
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if primary != "tr" && primary != "en" {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if q > bestQ {
+			best, bestQ = primary, q
+		}
+	}
+	if best == "" || bestQ <= 0 {
+		return "tr"
+	}
+	return best
+}

@@ -1,0 +1,28 @@
+package checkout
+
+import (
+	"net/http"
+)
+
+// routes registers every route of the server, in one place.
+func (s *Server) routes() {
+	e := s.echo
+	e.Use(s.recoverPanics, s.requestID(), s.accessLog, s.securityHeaders)
+
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/static/*", s.handleStatic)
+
+	e.GET("/link", s.handleLink)
+
+	e.GET("/pay/:order", s.handlePayPage)
+	e.POST("/pay/:order", s.handlePaySubmit)
+	// The bank posts the buyer's browser here cross-site, with no cookie: the attempt id in
+	// the path is the only key, and this path alone is exempt from form checks.
+	e.Match([]string{http.MethodGet, http.MethodPost}, "/pay/:order/return/:attempt", s.handleReturn)
+	e.GET("/pay/:order/result/:attempt", s.handleResult)
+
+	api := e.Group("/api/v1", s.requireAPIKey)
+	api.POST("/orders", s.handleCreateOrder)
+	api.GET("/orders/:id", s.handleGetOrder)
+	api.GET("/orders", s.handleFindOrder)
+}

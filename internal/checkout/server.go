@@ -1,0 +1,202 @@
+// Package checkout is the HTTP face of the product: the buyer's card pages, the return
+// from the bank, signed storefront links and the merchant API. Handlers read input, call
+// the orders store and the Moka client, and render; they return errors, and one central
+// error handler turns domain errors into JSON for the API or an HTML page for buyers.
+package checkout
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mokacheckout/checkout/internal/moka"
+	"github.com/mokacheckout/checkout/internal/orders"
+)
+
+// Merchant is one merchant as configured: its Moka credentials, the secrets it shares
+// with us and what its pages may do with ours.
+type Merchant struct {
+	ID, Name          string
+	APIKeyHash        string // lowercase hex SHA-256 of the API key (HashAPIKey)
+	LinkSecret        string
+	Moka              moka.Credentials
+	MokaBaseURL       string
+	AllowedOrigins    []string // embedding origins: frame-ancestors and postMessage targets
+	ReturnURLPrefixes []string // return_url / cancel_url must start with one of these
+	Installments      []int    // installment counts offered for TRY; nil = [1]
+	BrandColor        string
+	WebhookURL        string // kept for later; unused now
+	WebhookSecret     string // kept for later; unused now
+}
+
+// Options configure a Server. Store and at least one merchant are required.
+type Options struct {
+	PublicURL     string // "http://127.0.0.1:8080", no trailing slash; RedirectUrl is built from it
+	Merchants     []Merchant
+	Store         *orders.Store
+	Logger        *slog.Logger
+	Now           func() time.Time // nil = time.Now
+	MaxAttempts   int              // per order; 0 = 5
+	DefaultExpiry time.Duration    // order expiry when the request gives none; 0 = 1h
+	MokaTimeout   time.Duration    // 0 = 30s
+	// TrustProxyHeaders makes the buyer's IP (sent to Moka as ClientIP) come from
+	// X-Forwarded-For. Leave it off unless a proxy you run sets that header: a buyer
+	// could otherwise choose the IP we report.
+	TrustProxyHeaders bool
+}
+
+// payer is the part of the Moka client the buyer flow uses.
+type payer interface {
+	StartThreeD(ctx context.Context, req moka.ThreeDRequest) (*moka.ThreeDResult, error)
+	StartThreeDMarketPlace(ctx context.Context, req moka.ThreeDRequest) (*moka.ThreeDResult, error)
+}
+
+// merchant is a configured merchant with what the server derives from its configuration.
+type merchant struct {
+	Merchant
+	keyHash    []byte // decoded APIKeyHash
+	mokaOrigin string // scheme://host of MokaBaseURL, for CSP form-action
+	moka       payer
+}
+
+// Server is the checkout's HTTP server. It is an http.Handler.
+type Server struct {
+	echo      *echo.Echo
+	opts      Options
+	store     *orders.Store
+	log       *slog.Logger
+	now       func() time.Time
+	istanbul  *time.Location
+	merchants map[string]*merchant
+	ordered   []*merchant // in configuration order, for API key lookup
+}
+
+// New checks opts, registers every merchant with the store and builds the routes.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("checkout: no store")
+	}
+	if len(opts.Merchants) == 0 {
+		return nil, errors.New("checkout: no merchants")
+	}
+	pub, err := url.Parse(opts.PublicURL)
+	if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" ||
+		strings.HasSuffix(opts.PublicURL, "/") || (pub.Path != "" && pub.Path != "/") {
+		return nil, fmt.Errorf("checkout: public URL %q must be scheme://host[:port] without a trailing slash", opts.PublicURL)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = orders.DefaultMaxAttempts
+	}
+	if opts.DefaultExpiry <= 0 {
+		opts.DefaultExpiry = time.Hour
+	}
+	if opts.MokaTimeout <= 0 {
+		opts.MokaTimeout = 30 * time.Second
+	}
+	s := &Server{
+		opts:      opts,
+		store:     opts.Store,
+		log:       opts.Logger,
+		now:       opts.Now,
+		istanbul:  istanbulLocation(),
+		merchants: make(map[string]*merchant, len(opts.Merchants)),
+	}
+	for _, cfg := range opts.Merchants {
+		m, err := s.newMerchant(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := s.merchants[m.ID]; dup {
+			return nil, fmt.Errorf("checkout: merchant %q configured twice", m.ID)
+		}
+		if err := opts.Store.EnsureMerchant(context.Background(), orders.Merchant{ID: m.ID, Name: m.Name}); err != nil {
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
+		s.merchants[m.ID] = m
+		s.ordered = append(s.ordered, m)
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	if opts.TrustProxyHeaders {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) newMerchant(cfg Merchant) (*merchant, error) {
+	if cfg.ID == "" {
+		return nil, errors.New("checkout: merchant without id")
+	}
+	key, err := hex.DecodeString(cfg.APIKeyHash)
+	if err != nil || len(key) != sha256.Size {
+		return nil, fmt.Errorf("checkout: merchant %q: API key hash must be hex SHA-256", cfg.ID)
+	}
+	base, err := url.Parse(cfg.MokaBaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("checkout: merchant %q: Moka base URL %q is not an absolute URL", cfg.ID, cfg.MokaBaseURL)
+	}
+	for _, o := range cfg.AllowedOrigins {
+		if !isOrigin(o) {
+			return nil, fmt.Errorf("checkout: merchant %q: allowed origin %q is not scheme://host[:port]", cfg.ID, o)
+		}
+	}
+	return &merchant{
+		Merchant:   cfg,
+		keyHash:    key,
+		mokaOrigin: base.Scheme + "://" + base.Host,
+		moka:       newMokaClient(cfg, s.opts.MokaTimeout),
+	}, nil
+}
+
+// ServeHTTP serves the checkout.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.echo.ServeHTTP(w, r)
+}
+
+// HashAPIKey returns the lowercase hex SHA-256 of an API key, the form in which merchant
+// keys are configured and compared.
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// isOrigin reports whether o is exactly scheme://host[:port], the form browsers send.
+func isOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.User == nil && u.Fragment == "" &&
+		o == u.Scheme+"://"+u.Host
+}
+
+// istanbulLocation is where card expiry is judged. Turkey has kept UTC+3 all year since
+// 2016, so a fixed zone is right when the system has no time zone database.
+func istanbulLocation() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Istanbul"); err == nil {
+		return loc
+	}
+	return time.FixedZone("TRT", 3*60*60)
+}
+
+func (s *Server) merchant(id string) *merchant { return s.merchants[id] }
