@@ -1,0 +1,212 @@
+// Package config loads the checkout's configuration: a strictly parsed YAML file, then
+// environment overrides, then validation. Secrets are read from environment variables or
+// files named in the YAML, never from the YAML itself, and are never printed.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults used when neither the file nor the environment sets a value.
+const (
+	DefaultAddr           = "127.0.0.1:8080"
+	DefaultSandboxAddr    = "127.0.0.1:8081"
+	DefaultStorefrontAddr = "127.0.0.1:8082"
+	DefaultDB             = "./data/checkout.db"
+	DefaultMaxAttempts    = 5
+	DefaultOrderExpiry    = time.Hour
+	DefaultMokaTimeout    = 30 * time.Second
+	defaultLogLevel       = "info"
+)
+
+// Config is the resolved configuration: defaults applied, secrets read, everything validated.
+type Config struct {
+	Addr               string // listen address of the checkout, host:port
+	PublicURL          string // URL buyers and Moka reach the checkout at, no trailing slash
+	DB                 string // SQLite file path
+	MaxAttempts        int
+	DefaultOrderExpiry time.Duration
+	MokaTimeout        time.Duration
+	LogLevel           slog.Level
+
+	Sandbox    Sandbox
+	Storefront Storefront
+	Merchants  []Merchant
+}
+
+// Sandbox is the in-process Moka sandbox, served on its own origin like the real bank.
+type Sandbox struct {
+	Enabled   bool
+	Addr      string
+	PublicURL string // no trailing slash
+}
+
+// Storefront is the example merchant shop, served on a third origin.
+type Storefront struct {
+	Enabled  bool
+	Addr     string
+	Merchant string // id of the merchant the shop sells for; its API key must come from env or file
+}
+
+// Merchant is one merchant with its secrets resolved. cmd/checkout converts it to
+// checkout.Merchant; this package does not import checkout so dependencies point inward.
+type Merchant struct {
+	ID, Name string
+	// APIKeyHash is the lowercase hex SHA-256 of the API key, the same as checkout.HashAPIKey.
+	APIKeyHash string
+	// APIKey is the plaintext key when it came from env or a file; empty when only
+	// api_key_sha256 was configured. Only the example storefront needs it.
+	APIKey            Secret
+	LinkSecret        Secret
+	Moka              Moka
+	AllowedOrigins    []string // origins without trailing slash
+	ReturnURLPrefixes []string
+	Installments      []int // nil means single payment only
+	BrandColor        string
+	WebhookURL        string
+	WebhookSecret     Secret
+}
+
+// Moka is where and as whom a merchant talks to Moka.
+type Moka struct {
+	BaseURL    string // no trailing slash
+	DealerCode string
+	Username   string
+	Password   Secret
+}
+
+// Load reads the YAML file at path through readFile, applies environment overrides read
+// through getenv, reads secrets, and validates. Errors name the offending key path.
+func Load(path string, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	f, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c, err := resolve(f, getenv, readFile)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// parse decodes the YAML strictly: an unknown key or a value of the wrong type is an error.
+func parse(data []byte) (*file, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f file
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("file is empty")
+		}
+		return nil, cleanYAMLError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one YAML document; the config is a single document")
+	}
+	return &f, nil
+}
+
+var (
+	unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	inlineSecretRE = regexp.MustCompile(`unknown key "(password|api_key|link_secret|webhook_secret)"`)
+)
+
+// cleanYAMLError rewrites yaml.v3's messages so they speak of keys, not Go types, and
+// points at the _env/_file forms when someone tries to put a secret inline.
+func cleanYAMLError(err error) error {
+	msg := err.Error()
+	msg = unknownFieldRE.ReplaceAllString(msg, `unknown key "$1"`)
+	msg = inlineSecretRE.ReplaceAllString(msg, `unknown key "$1" (secrets are never inline: use ${1}_env or ${1}_file)`)
+	return errors.New(msg)
+}
+
+// file mirrors the YAML document; configs/checkout.example.yaml documents every key.
+type file struct {
+	Server     fileServer     `yaml:"server"`
+	Sandbox    fileSandbox    `yaml:"sandbox"`
+	Storefront fileStorefront `yaml:"storefront"`
+	Merchants  []fileMerchant `yaml:"merchants"`
+}
+
+type fileServer struct {
+	Addr               string   `yaml:"addr"`
+	PublicURL          string   `yaml:"public_url"`
+	DB                 string   `yaml:"db"`
+	MaxAttempts        int      `yaml:"max_attempts"`
+	DefaultOrderExpiry duration `yaml:"default_order_expiry"`
+	MokaTimeout        duration `yaml:"moka_timeout"`
+	LogLevel           string   `yaml:"log_level"`
+}
+
+type fileSandbox struct {
+	Enabled   bool   `yaml:"enabled"`
+	Addr      string `yaml:"addr"`
+	PublicURL string `yaml:"public_url"`
+}
+
+type fileStorefront struct {
+	Enabled  bool   `yaml:"enabled"`
+	Addr     string `yaml:"addr"`
+	Merchant string `yaml:"merchant"`
+}
+
+type fileMerchant struct {
+	ID                string   `yaml:"id"`
+	Name              string   `yaml:"name"`
+	APIKeySHA256      string   `yaml:"api_key_sha256"`
+	APIKeyEnv         string   `yaml:"api_key_env"`
+	APIKeyFile        string   `yaml:"api_key_file"`
+	LinkSecretEnv     string   `yaml:"link_secret_env"`
+	LinkSecretFile    string   `yaml:"link_secret_file"`
+	Moka              fileMoka `yaml:"moka"`
+	AllowedOrigins    []string `yaml:"allowed_origins"`
+	ReturnURLPrefixes []string `yaml:"return_url_prefixes"`
+	Installments      []int    `yaml:"installments"`
+	BrandColor        string   `yaml:"brand_color"`
+	WebhookURL        string   `yaml:"webhook_url"`
+	WebhookSecretEnv  string   `yaml:"webhook_secret_env"`
+	WebhookSecretFile string   `yaml:"webhook_secret_file"`
+}
+
+type fileMoka struct {
+	BaseURL      string `yaml:"base_url"`
+	DealerCode   string `yaml:"dealer_code"`
+	Username     string `yaml:"username"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// duration is a Go duration string in YAML ("30m"). yaml.v3 would also take a bare integer
+// as nanoseconds, which turns "moka_timeout: 30" into 30ns; we refuse that instead.
+type duration struct {
+	d   time.Duration
+	set bool
+}
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return fmt.Errorf("line %d: want a duration such as \"30s\" or \"1h\"", n.Line)
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as \"30s\" or \"1h\"", n.Line, n.Value)
+	}
+	d.d, d.set = v, true
+	return nil
+}

@@ -1,0 +1,185 @@
+package config_test
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/config"
+)
+
+// env is a fake environment.
+type env map[string]string
+
+func (e env) get(k string) string { return e[k] }
+
+// files is a fake file system for readFile; the config file itself is "checkout.yaml".
+type files map[string]string
+
+func (f files) read(path string) ([]byte, error) {
+	s, ok := f[path]
+	if !ok {
+		return nil, fmt.Errorf("open %s: %w", path, fs.ErrNotExist)
+	}
+	return []byte(s), nil
+}
+
+const minimal = `
+merchants:
+  - id: shop
+    name: Shop
+    api_key_env: SHOP_KEY
+    link_secret_env: SHOP_LINK
+    moka:
+      base_url: https://service.refmokaunited.com/
+      dealer_code: "1730"
+      username: api
+      password_env: SHOP_MOKA
+`
+
+func minimalEnv() env {
+	return env{"SHOP_KEY": "sk_live_abc", "SHOP_LINK": "link-s3cret", "SHOP_MOKA": "moka-s3cret"}
+}
+
+func load(t *testing.T, yaml string, e env) (*config.Config, error) {
+	t.Helper()
+	return config.Load("checkout.yaml", e.get, files{"checkout.yaml": yaml}.read)
+}
+
+func TestExampleFileLoads(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "configs", "checkout.example.yaml"))
+	require.NoError(t, err)
+	fsys := files{
+		"checkout.yaml":                     string(example),
+		"/run/secrets/market_link_secret":   "market-link\n",
+		"/run/secrets/market_moka_password": "market-moka\n",
+	}
+	e := env{
+		"CHECKOUT_SHOP_API_KEY":        "sk_live_shop",
+		"CHECKOUT_SHOP_LINK_SECRET":    "shop-link",
+		"CHECKOUT_SHOP_MOKA_PASSWORD":  "shop-moka",
+		"CHECKOUT_SHOP_WEBHOOK_SECRET": "whsec_c2hvcA==",
+	}
+	c, err := config.Load("checkout.yaml", e.get, fsys.read)
+	require.NoError(t, err)
+
+	assert.Equal(t, "127.0.0.1:8080", c.Addr)
+	assert.Equal(t, "https://pay.example.com", c.PublicURL)
+	assert.Equal(t, time.Hour, c.DefaultOrderExpiry)
+	assert.Equal(t, 30*time.Second, c.MokaTimeout)
+	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+	require.Len(t, c.Merchants, 2)
+	shop, market := c.Merchants[0], c.Merchants[1]
+	assert.Equal(t, config.HashAPIKey("sk_live_shop"), shop.APIKeyHash)
+	assert.Equal(t, "shop-moka", shop.Moka.Password.Value())
+	assert.Equal(t, "whsec_c2hvcA==", shop.WebhookSecret.Value())
+	assert.Equal(t, []int{1, 2, 3, 6, 9, 12}, shop.Installments)
+	assert.Equal(t, []string{"https://shop.example.com"}, shop.AllowedOrigins)
+	assert.Equal(t, config.HashAPIKey("test"), market.APIKeyHash)
+	assert.Empty(t, market.APIKey.Value(), "only the hash is configured")
+	assert.Equal(t, "market-link", market.LinkSecret.Value(), "file content is trimmed")
+	assert.Equal(t, "market-moka", market.Moka.Password.Value())
+}
+
+func TestStrictYAML(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown top-level key", "servr:\n  addr: x\n" + minimal, `line 1: unknown key "servr"`},
+		{"unknown nested key", "server:\n  adr: 127.0.0.1:1\n" + minimal, `line 2: unknown key "adr"`},
+		{"unknown merchant key", strings.Replace(minimal, "    name: Shop", "    name: Shop\n    colour: red", 1), `unknown key "colour"`},
+		{"inline secret", strings.Replace(minimal, "      password_env: SHOP_MOKA", "      password: hunter2", 1), `unknown key "password" (secrets are never inline: use password_env or password_file)`},
+		{"wrong type", "server:\n  max_attempts: many\n" + minimal, "cannot unmarshal !!str `many` into int"},
+		{"list for string", "server:\n  addr: [a, b]\n" + minimal, "cannot unmarshal !!seq into string"},
+		{"duration as number", "server:\n  moka_timeout: 30\n" + minimal, `line 2: want a duration such as "30s"`},
+		{"bad duration", "server:\n  default_order_expiry: soon\n" + minimal, `"soon" is not a duration`},
+		{"empty file", "", "file is empty"},
+		{"two documents", minimal + "---\nserver: {}\n", "more than one YAML document"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.yaml, minimalEnv())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, minimal, minimalEnv())
+	require.NoError(t, err)
+	assert.Equal(t, config.DefaultAddr, c.Addr)
+	assert.Equal(t, "http://127.0.0.1:8080", c.PublicURL)
+	assert.Equal(t, config.DefaultDB, c.DB)
+	assert.Equal(t, 5, c.MaxAttempts)
+	assert.Equal(t, time.Hour, c.DefaultOrderExpiry)
+	assert.Equal(t, 30*time.Second, c.MokaTimeout)
+	assert.False(t, c.Sandbox.Enabled)
+	assert.False(t, c.Storefront.Enabled)
+	assert.Equal(t, "https://service.refmokaunited.com", c.Merchants[0].Moka.BaseURL, "trailing slash trimmed")
+	assert.Nil(t, c.Merchants[0].Installments)
+}
+
+func TestEnvOverrides(t *testing.T) {
+	yaml := "server:\n  addr: 127.0.0.1:9000\n  db: file.db\n  max_attempts: 2\n  log_level: warn\n" + minimal
+	e := minimalEnv()
+	for k, v := range map[string]string{
+		"CHECKOUT_ADDR":                 "0.0.0.0:8080",
+		"CHECKOUT_DB":                   "/data/checkout.db",
+		"CHECKOUT_MAX_ATTEMPTS":         "7",
+		"CHECKOUT_DEFAULT_ORDER_EXPIRY": "30m",
+		"CHECKOUT_MOKA_TIMEOUT":         "5s",
+		"CHECKOUT_LOG_LEVEL":            "debug",
+		"CHECKOUT_SANDBOX_ENABLED":      "true",
+		"CHECKOUT_SANDBOX_ADDR":         "127.0.0.1:9101",
+		"CHECKOUT_STOREFRONT_ENABLED":   "1",
+		"CHECKOUT_STOREFRONT_ADDR":      "127.0.0.1:9102",
+	} {
+		e[k] = v
+	}
+	c, err := load(t, yaml, e)
+	require.NoError(t, err)
+	assert.Equal(t, "0.0.0.0:8080", c.Addr)
+	assert.Equal(t, "http://127.0.0.1:8080", c.PublicURL, "a wildcard host is not a browser URL")
+	assert.Equal(t, "/data/checkout.db", c.DB)
+	assert.Equal(t, 7, c.MaxAttempts)
+	assert.Equal(t, 30*time.Minute, c.DefaultOrderExpiry)
+	assert.Equal(t, 5*time.Second, c.MokaTimeout)
+	assert.Equal(t, slog.LevelDebug, c.LogLevel)
+	assert.Equal(t, config.Sandbox{Enabled: true, Addr: "127.0.0.1:9101", PublicURL: "http://127.0.0.1:9101"}, c.Sandbox)
+	assert.Equal(t, config.Storefront{Enabled: true, Addr: "127.0.0.1:9102", Merchant: "shop"}, c.Storefront)
+
+	e["CHECKOUT_PUBLIC_URL"] = "https://pay.example.com/"
+	c, err = load(t, yaml, e)
+	require.NoError(t, err)
+	assert.Equal(t, "https://pay.example.com", c.PublicURL)
+}
+
+func TestBadEnvValues(t *testing.T) {
+	cases := []struct{ key, value, want string }{
+		{"CHECKOUT_MAX_ATTEMPTS", "lots", `server.max_attempts: CHECKOUT_MAX_ATTEMPTS="lots" is not a whole number`},
+		{"CHECKOUT_MOKA_TIMEOUT", "30", `server.moka_timeout: CHECKOUT_MOKA_TIMEOUT="30" is not a duration`},
+		{"CHECKOUT_SANDBOX_ENABLED", "yes please", `sandbox.enabled: CHECKOUT_SANDBOX_ENABLED="yes please" is not true or false`},
+		{"CHECKOUT_LOG_LEVEL", "loud", `server.log_level: "loud" is not one of`},
+		{"CHECKOUT_ADDR", "localhost", `server.addr: "localhost" is not host:port`},
+		{"CHECKOUT_PUBLIC_URL", "pay.example.com", `server.public_url: "pay.example.com" is not an absolute http(s) URL`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.key, func(t *testing.T) {
+			e := minimalEnv()
+			e[tc.key] = tc.value
+			_, err := load(t, minimal, e)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

@@ -1,0 +1,245 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables that override the file. Secrets have their own variables, named
+// per merchant in the file (api_key_env, link_secret_env, password_env, webhook_secret_env).
+const (
+	EnvConfig             = "CHECKOUT_CONFIG"
+	EnvAddr               = "CHECKOUT_ADDR"
+	EnvPublicURL          = "CHECKOUT_PUBLIC_URL"
+	EnvDB                 = "CHECKOUT_DB"
+	EnvMaxAttempts        = "CHECKOUT_MAX_ATTEMPTS"
+	EnvDefaultOrderExpiry = "CHECKOUT_DEFAULT_ORDER_EXPIRY"
+	EnvMokaTimeout        = "CHECKOUT_MOKA_TIMEOUT"
+	EnvLogLevel           = "CHECKOUT_LOG_LEVEL"
+	EnvSandboxEnabled     = "CHECKOUT_SANDBOX_ENABLED"
+	EnvSandboxAddr        = "CHECKOUT_SANDBOX_ADDR"
+	EnvSandboxPublicURL   = "CHECKOUT_SANDBOX_PUBLIC_URL"
+	EnvStorefrontEnabled  = "CHECKOUT_STOREFRONT_ENABLED"
+	EnvStorefrontAddr     = "CHECKOUT_STOREFRONT_ADDR"
+	EnvStorefrontMerchant = "CHECKOUT_STOREFRONT_MERCHANT"
+)
+
+// resolve turns the parsed file into a Config: environment overrides, defaults, secrets.
+func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, error) {
+	s := f.Server
+	c := &Config{
+		Addr:        s.Addr,
+		PublicURL:   s.PublicURL,
+		DB:          s.DB,
+		MaxAttempts: s.MaxAttempts,
+		Sandbox:     Sandbox{Enabled: f.Sandbox.Enabled, Addr: f.Sandbox.Addr, PublicURL: f.Sandbox.PublicURL},
+		Storefront: Storefront{
+			Enabled: f.Storefront.Enabled, Addr: f.Storefront.Addr, Merchant: f.Storefront.Merchant,
+		},
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	c.DefaultOrderExpiry = DefaultOrderExpiry
+	if s.DefaultOrderExpiry.set {
+		c.DefaultOrderExpiry = s.DefaultOrderExpiry.d
+	}
+	c.MokaTimeout = DefaultMokaTimeout
+	if s.MokaTimeout.set {
+		c.MokaTimeout = s.MokaTimeout.d
+	}
+	logLevel := s.LogLevel
+	if v := getenv(EnvLogLevel); v != "" {
+		logLevel = v
+	}
+	if logLevel == "" {
+		logLevel = defaultLogLevel
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		return nil, fmt.Errorf("server.log_level: %q is not one of debug, info, warn, error", logLevel)
+	}
+	if err := applyEnv(c, getenv); err != nil {
+		return nil, err
+	}
+	applyStringEnv(c, getenv)
+	fillDefaults(c)
+
+	secrets := secretSource{getenv: getenv, readFile: readFile}
+	for i, fm := range f.Merchants {
+		m, err := resolveMerchant(fmt.Sprintf("merchants[%d]", i), fm, secrets)
+		if err != nil {
+			return nil, err
+		}
+		c.Merchants = append(c.Merchants, m)
+	}
+	if c.Storefront.Merchant == "" && len(c.Merchants) > 0 {
+		c.Storefront.Merchant = c.Merchants[0].ID
+	}
+	return c, nil
+}
+
+func resolveMerchant(key string, fm fileMerchant, secrets secretSource) (Merchant, error) {
+	m := Merchant{
+		ID:                fm.ID,
+		Name:              fm.Name,
+		AllowedOrigins:    trimSlashes(fm.AllowedOrigins),
+		ReturnURLPrefixes: fm.ReturnURLPrefixes,
+		Installments:      fm.Installments,
+		BrandColor:        fm.BrandColor,
+		WebhookURL:        fm.WebhookURL,
+		Moka: Moka{
+			BaseURL:    trimURL(fm.Moka.BaseURL),
+			DealerCode: fm.Moka.DealerCode,
+			Username:   fm.Moka.Username,
+		},
+	}
+	var err error
+	if fm.APIKeySHA256 != "" {
+		if fm.APIKeyEnv != "" || fm.APIKeyFile != "" {
+			return m, fmt.Errorf("%s: set only one of api_key_sha256, api_key_env, api_key_file", key)
+		}
+		m.APIKeyHash = strings.ToLower(fm.APIKeySHA256)
+	} else {
+		if m.APIKey, err = secrets.read(key+".api_key", fm.APIKeyEnv, fm.APIKeyFile, false); err != nil {
+			return m, err
+		}
+		if m.APIKey == "" {
+			return m, fmt.Errorf("%s: one of api_key_sha256, api_key_env, api_key_file is required", key)
+		}
+		m.APIKeyHash = HashAPIKey(m.APIKey.Value())
+	}
+	if m.LinkSecret, err = secrets.read(key+".link_secret", fm.LinkSecretEnv, fm.LinkSecretFile, true); err != nil {
+		return m, err
+	}
+	if m.Moka.Password, err = secrets.read(key+".moka.password", fm.Moka.PasswordEnv, fm.Moka.PasswordFile, true); err != nil {
+		return m, err
+	}
+	if m.WebhookSecret, err = secrets.read(key+".webhook_secret", fm.WebhookSecretEnv, fm.WebhookSecretFile, false); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// applyEnv applies the overrides that need parsing.
+func applyEnv(c *Config, getenv func(string) string) error {
+	if v := getenv(EnvMaxAttempts); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("server.max_attempts: %s=%q is not a whole number", EnvMaxAttempts, v)
+		}
+		c.MaxAttempts = n
+	}
+	for _, d := range []struct {
+		env, key string
+		dst      *time.Duration
+	}{
+		{EnvDefaultOrderExpiry, "server.default_order_expiry", &c.DefaultOrderExpiry},
+		{EnvMokaTimeout, "server.moka_timeout", &c.MokaTimeout},
+	} {
+		if v := getenv(d.env); v != "" {
+			p, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %s=%q is not a duration such as \"30s\" or \"1h\"", d.key, d.env, v)
+			}
+			*d.dst = p
+		}
+	}
+	for _, b := range []struct {
+		env, key string
+		dst      *bool
+	}{
+		{EnvSandboxEnabled, "sandbox.enabled", &c.Sandbox.Enabled},
+		{EnvStorefrontEnabled, "storefront.enabled", &c.Storefront.Enabled},
+	} {
+		if v := getenv(b.env); v != "" {
+			p, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %s=%q is not true or false", b.key, b.env, v)
+			}
+			*b.dst = p
+		}
+	}
+	return nil
+}
+
+// applyStringEnv applies the overrides that are plain strings; demo mode uses it too.
+func applyStringEnv(c *Config, getenv func(string) string) {
+	for _, s := range []struct {
+		env string
+		dst *string
+	}{
+		{EnvAddr, &c.Addr},
+		{EnvPublicURL, &c.PublicURL},
+		{EnvDB, &c.DB},
+		{EnvSandboxAddr, &c.Sandbox.Addr},
+		{EnvSandboxPublicURL, &c.Sandbox.PublicURL},
+		{EnvStorefrontAddr, &c.Storefront.Addr},
+		{EnvStorefrontMerchant, &c.Storefront.Merchant},
+	} {
+		if v := getenv(s.env); v != "" {
+			*s.dst = v
+		}
+	}
+}
+
+// fillDefaults sets addresses, the database path, and public URLs derived from addresses.
+func fillDefaults(c *Config) {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DB == "" {
+		c.DB = DefaultDB
+	}
+	if c.Sandbox.Addr == "" {
+		c.Sandbox.Addr = DefaultSandboxAddr
+	}
+	if c.Storefront.Addr == "" {
+		c.Storefront.Addr = DefaultStorefrontAddr
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = URLForAddr(c.Addr)
+	}
+	if c.Sandbox.PublicURL == "" {
+		c.Sandbox.PublicURL = URLForAddr(c.Sandbox.Addr)
+	}
+	c.PublicURL = trimURL(c.PublicURL)
+	c.Sandbox.PublicURL = trimURL(c.Sandbox.PublicURL)
+}
+
+// URLForAddr is the http URL a browser on this machine reaches a listen address at. A
+// wildcard host (":8080", "0.0.0.0:8080", "[::]:8080") becomes 127.0.0.1, since a browser
+// cannot open 0.0.0.0.
+func URLForAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func trimSlashes(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = trimURL(s)
+	}
+	return out
+}
+
+// trimURL drops trailing slashes so paths can be appended, but leaves a URL with no host
+// ("https://") as written so the validation error shows what the user wrote.
+func trimURL(s string) string {
+	t := strings.TrimRight(s, "/")
+	if strings.HasSuffix(t, ":") {
+		return s
+	}
+	return t
+}
