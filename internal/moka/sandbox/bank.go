@@ -1,0 +1,189 @@
+package sandbox
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+
+	"github.com/mokacheckout/checkout/internal/hashverify"
+	"github.com/mokacheckout/checkout/internal/moka"
+)
+
+// DemoOTP is the SMS code that passes the sandbox bank's 3-D check.
+const DemoOTP = "123456"
+
+// returnForm is what the bank posts to the merchant's RedirectUrl, kept for /repost.
+type returnForm struct {
+	Action        string
+	Target        string
+	HashValue     string
+	ResultCode    string
+	ResultMessage string
+	TrxCode       string
+	OtherTrxCode  string
+}
+
+type bankPage struct {
+	Nonce    string
+	Title    string
+	Message  string
+	Merchant string
+	Amount   string
+	Card     string
+	Action   string
+	Return   *returnForm
+}
+
+const bankTemplates = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style nonce="{{.Nonce}}">body{font-family:system-ui,sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem;color:#222}
+.box{border:1px solid #ccc;border-radius:8px;padding:1rem}dt{color:#666}dd{margin:0 0 .5rem}
+input,button{font-size:1rem;padding:.4rem}.hint{color:#666;font-size:.9rem}</style></head><body>
+<div class="box"><h1 id="bank-title">{{.Title}}</h1>
+{{- if .Message}}<p id="bank-message">{{.Message}}</p>{{end}}
+{{- if .Action}}
+<dl><dt>Merchant</dt><dd id="merchant">{{.Merchant}}</dd><dt>Amount</dt><dd id="amount">{{.Amount}}</dd><dt>Card</dt><dd id="card">{{.Card}}</dd></dl>
+<form id="otp-form" method="post" action="{{.Action}}">
+<label for="otp">SMS code</label><br>
+<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" required>
+<p class="hint">Sandbox: use 123456 to pass, anything else to fail.</p>
+<button type="submit">Submit</button></form>
+{{- end}}
+{{- with .Return}}
+<form id="return-form" method="post" action="{{.Action}}"{{if .Target}} target="{{.Target}}"{{end}}>
+<input type="hidden" name="hashValue" value="{{.HashValue}}">
+<input type="hidden" name="resultCode" value="{{.ResultCode}}">
+<input type="hidden" name="resultMessage" value="{{.ResultMessage}}">
+<input type="hidden" name="trxCode" value="{{.TrxCode}}">
+<input type="hidden" name="OtherTrxCode" value="{{.OtherTrxCode}}">
+<button type="submit">Continue</button></form>
+<script nonce="{{$.Nonce}}">document.forms[0].submit()</script>
+{{- end}}
+</div></body></html>`
+
+// renderBank writes a bank page with a fresh CSP nonce. The CSP allows only the nonced
+// inline style and script, and form-action anywhere: the return form posts to the
+// merchant's RedirectUrl, which may be any origin. frame-ancestors is open because the
+// bank page runs inside the merchant's iframe when RedirectType is 1.
+func (s *Server) renderBank(w http.ResponseWriter, status int, page bankPage) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	page.Nonce = base64.StdEncoding.EncodeToString(b[:])
+	var buf bytes.Buffer
+	if err := s.tmpl.Execute(&buf, page); err != nil {
+		http.Error(w, "sandbox: render bank page", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+page.Nonce+"'; script-src 'nonce-"+page.Nonce+
+		"'; form-action *; frame-ancestors *; base-uri 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) lookupToken(r *http.Request) *payment {
+	return s.byToken[r.PathValue("token")]
+}
+
+func (s *Server) handleBankPage(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	p := s.lookupToken(r)
+	var page bankPage
+	status := http.StatusOK
+	switch {
+	case p == nil:
+		status, page = http.StatusNotFound, bankPage{Title: "Unknown 3-D session", Message: "This 3-D Secure session does not exist."}
+	case p.processed:
+		status, page = http.StatusConflict, bankPage{Title: "Already processed", Message: "This 3-D Secure session was already processed."}
+	default:
+		page = bankPage{
+			Title:    "3-D Secure verification",
+			Merchant: p.merchantName,
+			Amount:   p.amount.StringFixed(2) + " " + p.currency,
+			Card:     p.first6[:4] + " " + p.first6[4:] + "** **** " + p.last4,
+			Action:   "/bank/3d/" + p.token,
+		}
+	}
+	s.mu.Unlock()
+	s.renderBank(w, status, page)
+}
+
+// handleBankSubmit checks the OTP, records the outcome once, and answers the auto-post
+// form to the RedirectUrl.
+func (s *Server) handleBankSubmit(w http.ResponseWriter, r *http.Request) {
+	otp := r.PostFormValue("otp")
+	s.mu.Lock()
+	p := s.lookupToken(r)
+	switch {
+	case p == nil:
+		s.mu.Unlock()
+		s.renderBank(w, http.StatusNotFound, bankPage{Title: "Unknown 3-D session", Message: "This 3-D Secure session does not exist."})
+		return
+	case p.processed:
+		s.mu.Unlock()
+		s.renderBank(w, http.StatusConflict, bankPage{Title: "Already processed", Message: "This 3-D Secure session was already processed."})
+		return
+	case p.outcome == OutcomeAbandoned:
+		// The abandon card models a buyer who never comes back: nothing is posted and
+		// the payment stays pending (PaymentStatus 0, TrxStatus 0).
+		s.mu.Unlock()
+		s.renderBank(w, http.StatusOK, bankPage{Title: "Session timed out", Message: "The 3-D Secure session timed out. Nothing was charged."})
+		return
+	}
+	success := otp == DemoOTP && p.outcome != OutcomeThreeDFailed
+	s.settle(p, success)
+	ret := p.ret
+	s.mu.Unlock()
+	s.renderBank(w, http.StatusOK, bankPage{Title: "Returning to the merchant", Return: ret})
+}
+
+// settle records the bank's answer on a pending payment; the caller holds s.mu.
+func (s *Server) settle(p *payment, success bool) {
+	p.processed = true
+	typ, status := moka.TrxTypePayment, moka.PaymentStatusPayment
+	if p.preAuth {
+		typ, status = moka.TrxTypePreAuth, moka.PaymentStatusPreAuth
+	}
+	ret := &returnForm{
+		Action:       p.redirectURL,
+		HashValue:    hashverify.Expected(p.codeForHash, success),
+		TrxCode:      p.vposOrderID,
+		OtherTrxCode: p.otherTrx,
+	}
+	if p.redirectType == 0 {
+		ret.Target = "_top"
+	}
+	t := p.trxs[0] // the payment request row written at the start
+	t.typ, t.date = typ, s.now()
+	p.status = status
+	if success {
+		t.status, p.trxStatus = moka.TrxStatusSuccess, moka.TrxStatusSuccess
+	} else {
+		ret.ResultCode, ret.ResultMessage = BankCodeThreeDFailed, "3D authentication failed"
+		t.status, p.trxStatus = moka.TrxStatusFailed, moka.TrxStatusFailed
+		t.resultMessage = ret.ResultMessage
+	}
+	p.ret = ret
+}
+
+// handleBankRepost re-renders the return form of a processed session so tests can post
+// the same return twice.
+func (s *Server) handleBankRepost(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	p := s.lookupToken(r)
+	var ret *returnForm
+	if p != nil {
+		ret = p.ret
+	}
+	s.mu.Unlock()
+	if ret == nil {
+		s.renderBank(w, http.StatusNotFound, bankPage{Title: "Nothing to repost", Message: "This 3-D Secure session has not posted a result."})
+		return
+	}
+	s.renderBank(w, http.StatusOK, bankPage{Title: "Returning to the merchant", Return: ret})
+}

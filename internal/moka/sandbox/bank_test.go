@@ -1,0 +1,124 @@
+package sandbox
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/hashverify"
+	"github.com/mokacheckout/checkout/internal/moka"
+)
+
+func TestBankRoundTrip(t *testing.T) {
+	cases := []struct {
+		name         string
+		card, otp    string
+		redirectType int
+		success      bool
+		target       string
+	}{
+		{"success top", "4183441122223339", DemoOTP, 0, true, "_top"},
+		{"success in frame", "5269552233334444", DemoOTP, 1, true, ""},
+		{"wrong otp", "4183441122223339", "000000", 0, false, "_top"},
+		{"3-D failure card", "4355084355084358", DemoOTP, 1, false, ""},
+		{"any other Luhn-valid card", "4111111111111111", DemoOTP, 0, true, "_top"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startSandbox(t)
+			req := threeD(tc.card, "150.00")
+			req.RedirectType = moka.Int(tc.redirectType)
+			res, ret := s.pay(moka.PathThreeD, req, tc.otp)
+			require.True(t, ret.found, "the bank page posts back")
+			assert.Equal(t, hashverify.Expected(res.CodeForHash, tc.success), ret.hashValue)
+			assert.Equal(t, req.RedirectURL, ret.action)
+			assert.Equal(t, tc.target, ret.target)
+			assert.Equal(t, req.OtherTrxCode, ret.otc)
+			assert.True(t, strings.HasPrefix(ret.trxCode, "Test-"), ret.trxCode)
+			if tc.success {
+				assert.Empty(t, ret.resultCode)
+			} else {
+				assert.Equal(t, BankCodeThreeDFailed, ret.resultCode)
+				assert.NotEmpty(t, ret.resultMessage)
+			}
+			assert.Equal(t, strings.ToUpper(res.CodeForHash), res.CodeForHash)
+
+			out, detail := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{OtherTrxCode: req.OtherTrxCode})
+			isSuccess(t, out)
+			wantTrx := moka.Int(moka.TrxStatusFailed)
+			if tc.success {
+				wantTrx = moka.TrxStatusSuccess
+			}
+			assert.Equal(t, moka.Int(moka.PaymentStatusPayment), detail.PaymentDetail.PaymentStatus)
+			assert.Equal(t, wantTrx, detail.PaymentDetail.TrxStatus)
+			assert.Equal(t, tc.card[:6], detail.PaymentDetail.CardNumberFirstSix)
+			assert.Equal(t, tc.card[12:], detail.PaymentDetail.CardNumberLastFour)
+		})
+	}
+}
+
+func TestBankPageShowsPaymentAndCSP(t *testing.T) {
+	s := startSandbox(t)
+	res := s.start(moka.PathThreeD, threeD("4183441122223339", "150.00"))
+	resp, doc := s.page(http.MethodGet, res.URL, nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "150.00 TL", doc.Find("#amount").Text())
+	assert.Equal(t, "4183 44** **** 3339", doc.Find("#card").Text())
+	assert.Contains(t, doc.Find(`label[for="otp"]`).Text(), "SMS code")
+	assert.NotContains(t, doc.Text(), "4183441122223339")
+
+	_, doc = s.page(http.MethodPost, res.URL, url.Values{"otp": {DemoOTP}})
+	script := doc.Find("script")
+	require.Equal(t, 1, script.Length())
+	nonce, _ := script.Attr("nonce")
+	require.NotEmpty(t, nonce)
+	assert.Equal(t, "document.forms[0].submit()", script.Text())
+	assert.Equal(t, 1, doc.Find(`form#return-form button[type="submit"]`).Length(), "Continue works without JS")
+
+	resp2, err := http.PostForm(res.URL+"x", url.Values{"otp": {DemoOTP}})
+	require.NoError(t, err)
+	resp2.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp2.StatusCode)
+}
+
+func TestBankPageCSPAllowsNoncedScript(t *testing.T) {
+	s := startSandbox(t)
+	res := s.start(moka.PathThreeD, threeD("4183441122223339", "10"))
+	resp, err := http.PostForm(res.URL, url.Values{"otp": {DemoOTP}})
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	assert.Contains(t, csp, "form-action *")
+	assert.Regexp(t, `script-src 'nonce-[A-Za-z0-9+/=]+'`, csp)
+}
+
+func TestBankTokenUsedOnce(t *testing.T) {
+	s := startSandbox(t)
+	res, first := s.pay(moka.PathThreeD, threeD("4183441122223339", "20"), DemoOTP)
+	require.True(t, first.found)
+
+	resp, doc := s.page(http.MethodPost, res.URL, url.Values{"otp": {DemoOTP}})
+	assert.Equal(t, http.StatusConflict, resp.StatusCode)
+	assert.Contains(t, doc.Find("#bank-message").Text(), "already processed")
+	assert.False(t, parseReturn(doc).found)
+
+	_, doc = s.page(http.MethodGet, res.URL+"/repost", nil)
+	assert.Equal(t, first, parseReturn(doc), "repost renders the same return")
+}
+
+func TestBankAbandonedCardNeverPostsBack(t *testing.T) {
+	s := startSandbox(t)
+	req := threeD("5400360000000003", "30")
+	res, ret := s.pay(moka.PathThreeD, req, DemoOTP)
+	assert.False(t, ret.found)
+	_, doc := s.page(http.MethodGet, res.URL+"/repost", nil)
+	assert.False(t, parseReturn(doc).found)
+
+	_, detail := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{OtherTrxCode: req.OtherTrxCode})
+	assert.Equal(t, moka.Int(moka.PaymentStatusStandby), detail.PaymentDetail.PaymentStatus)
+	assert.Equal(t, moka.Int(moka.TrxStatusPending), detail.PaymentDetail.TrxStatus)
+}

@@ -1,0 +1,5 @@
+package sandbox
+
+import "github.com/shopspring/decimal"
+
+func decimalMust(s string) decimal.Decimal { return decimal.RequireFromString(s) }

@@ -1,0 +1,157 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/moka"
+)
+
+// sandbox is a running sandbox on a real 127.0.0.1 port.
+type sandbox struct {
+	t   *testing.T
+	srv *Server
+	url string
+}
+
+func startSandbox(t *testing.T, mutate ...func(*Config)) *sandbox {
+	t.Helper()
+	var srv *Server
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) }))
+	t.Cleanup(hs.Close)
+	cfg := DemoConfig(hs.URL)
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	srv = New(cfg)
+	return &sandbox{t: t, srv: srv, url: hs.URL}
+}
+
+func demoAuth() moka.Authentication {
+	return moka.Authentication{
+		DealerCode: DemoDealerCode, Username: DemoUsername, Password: DemoPassword,
+		CheckKey: checkKey(DemoDealerCode, DemoUsername, DemoPassword),
+	}
+}
+
+// raw is a decoded Moka answer with Data kept as JSON.
+type raw struct {
+	Data          json.RawMessage
+	ResultCode    string
+	ResultMessage string
+	Exception     any
+}
+
+// post sends body (any JSON-able value) to path and decodes the envelope.
+func (s *sandbox) post(path string, body any) raw {
+	s.t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(s.t, err)
+	return s.postRaw(path, b)
+}
+
+func (s *sandbox) postRaw(path string, b []byte) raw {
+	s.t.Helper()
+	resp, err := http.Post(s.url+path, "application/json", bytes.NewReader(b))
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	require.Equal(s.t, http.StatusOK, resp.StatusCode)
+	var out raw
+	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&out))
+	return out
+}
+
+func call[T any](s *sandbox, path string, req any) (raw, T) {
+	s.t.Helper()
+	out := s.post(path, moka.Envelope[any]{PaymentDealerAuthentication: demoAuth(), PaymentDealerRequest: req})
+	var data T
+	if out.ResultCode == moka.ResultSuccess {
+		require.NoError(s.t, json.Unmarshal(out.Data, &data))
+	} else {
+		require.Equal(s.t, "null", string(out.Data), "failed answers carry Data null")
+	}
+	return out, data
+}
+
+func dec(s string) moka.Amount { return moka.Amount{Decimal: decimalMust(s)} }
+
+func threeD(card, amount string) moka.ThreeDRequest {
+	return moka.ThreeDRequest{
+		CardHolderFullName: "Test Buyer", CardNumber: card, ExpMonth: "12",
+		ExpYear: strconv.Itoa(time.Now().Year() + 2), CvcNumber: "000", Amount: dec(amount),
+		Currency: "TL", InstallmentNumber: 1, OtherTrxCode: "otc-" + newGUID(), ReturnHash: 1,
+		RedirectURL: "https://merchant.example/return?a=1",
+	}
+}
+
+// start begins a 3-D payment and requires success.
+func (s *sandbox) start(path string, req moka.ThreeDRequest) moka.ThreeDResult {
+	s.t.Helper()
+	out, res := call[moka.ThreeDResult](s, path, req)
+	require.Equal(s.t, moka.ResultSuccess, out.ResultCode, out.ResultMessage)
+	return res
+}
+
+// page fetches an HTML page and parses it.
+func (s *sandbox) page(method, u string, form url.Values) (*http.Response, *goquery.Document) {
+	s.t.Helper()
+	var resp *http.Response
+	var err error
+	if method == http.MethodPost {
+		resp, err = http.PostForm(u, form)
+	} else {
+		resp, err = http.Get(u)
+	}
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	require.NoError(s.t, err)
+	return resp, doc
+}
+
+// returnPost is the auto-post form the bank page sends to the RedirectUrl.
+type returnPost struct {
+	found                                              bool
+	action, target                                     string
+	hashValue, resultCode, resultMessage, trxCode, otc string
+}
+
+func parseReturn(doc *goquery.Document) returnPost {
+	f := doc.Find("form#return-form")
+	if f.Length() == 0 {
+		return returnPost{}
+	}
+	val := func(name string) string {
+		v, _ := f.Find(`input[name="` + name + `"]`).Attr("value")
+		return v
+	}
+	action, _ := f.Attr("action")
+	target, _ := f.Attr("target")
+	return returnPost{found: true, action: action, target: target, hashValue: val("hashValue"),
+		resultCode: val("resultCode"), resultMessage: val("resultMessage"), trxCode: val("trxCode"), otc: val("OtherTrxCode")}
+}
+
+// pay runs a 3-D payment through the bank page with otp and returns the posted result.
+func (s *sandbox) pay(path string, req moka.ThreeDRequest, otp string) (moka.ThreeDResult, returnPost) {
+	s.t.Helper()
+	res := s.start(path, req)
+	_, doc := s.page(http.MethodGet, res.URL, nil)
+	require.Equal(s.t, 1, doc.Find(`form#otp-form input[name="otp"]`).Length())
+	_, doc = s.page(http.MethodPost, res.URL, url.Values{"otp": {otp}})
+	return res, parseReturn(doc)
+}
+
+func isSuccess(t *testing.T, out raw) {
+	t.Helper()
+	require.Equal(t, moka.ResultSuccess, out.ResultCode, strings.TrimSpace(out.ResultMessage))
+}
