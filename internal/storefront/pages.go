@@ -2,7 +2,6 @@ package storefront
 
 import (
 	"html/template"
-	"net/http"
 )
 
 // texts are the shop's strings in one language.
@@ -53,7 +52,7 @@ type base struct {
 	Price string
 }
 
-func newBase(lang string, _ *http.Request) base { return base{T: text(lang), Price: productPrice} }
+func newBase(lang string) base { return base{T: text(lang), Price: productPrice} }
 
 type homeData struct {
 	base

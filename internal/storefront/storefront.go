@@ -97,14 +97,14 @@ func (s *shop) payLink(r *http.Request, ref, lg string) string {
 func (s *shop) handleHome(w http.ResponseWriter, r *http.Request) {
 	lg := lang(r)
 	s.render(w, http.StatusOK, "home", homeData{
-		base:    newBase(lg, r),
+		base:    newBase(lg),
 		PayLink: s.payLink(r, s.newReference(), lg),
 	})
 }
 
 func (s *shop) handleEmbedded(w http.ResponseWriter, r *http.Request) {
 	lg := lang(r)
-	data := embeddedData{base: newBase(lg, r), EmbedJS: s.cfg.CheckoutURL + "/static/embed.js"}
+	data := embeddedData{base: newBase(lg), EmbedJS: s.cfg.CheckoutURL + "/static/embed.js"}
 	created, err := s.createOrder(r.Context(), orderRequest{
 		Reference:    s.newReference(),
 		Amount:       productAmount,
@@ -127,7 +127,7 @@ func (s *shop) handleEmbedded(w http.ResponseWriter, r *http.Request) {
 func (s *shop) handleThanks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.render(w, http.StatusOK, "thanks", thanksData{
-		base:   newBase(lang(r), r),
+		base:   newBase(lang(r)),
 		Order:  q.Get("order"),
 		Status: q.Get("status"),
 	})

@@ -28,8 +28,8 @@ type PayPage struct {
 	OrderID, Amount, Description  string // Amount formatted for display, e.g. "150,00 TL" / "TRY 150.00"
 	Action                        string // form action URL
 	FormToken                     string
-	Installments                  []Installment // len <= 1: no choice shown, hidden installments=1
-	CardHolder, ExpMonth, ExpYear string        // echoed back after an error; card number and CVC NEVER
+	Installments                  []Installment     // len <= 1: no choice shown, hidden installments=1
+	CardHolder, ExpMonth, ExpYear string            // echoed back after an error; card number and CVC NEVER
 	Errors                        map[string]string // form field name -> message
 	Alert                         string            // general message, e.g. a declined card
 	CancelURL                     string

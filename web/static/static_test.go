@@ -1,0 +1,127 @@
+package static
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var assetNames = []string{"app.css", "brand.js", "card.js", "frame.js", "result.js", "embed.js"}
+
+func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(srv.URL + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(body)
+}
+
+func TestPathIsHashedAndServedImmutable(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	hashed := regexp.MustCompile(`^/static/[a-z]+\.[0-9a-f]{8}\.(css|js)$`)
+	for _, name := range assetNames {
+		t.Run(name, func(t *testing.T) {
+			p := Path(name)
+			assert.Regexp(t, hashed, p)
+			resp, body := get(t, srv, p)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, "public, max-age=31536000, immutable", resp.Header.Get("Cache-Control"))
+			assert.Equal(t, "cross-origin", resp.Header.Get("Cross-Origin-Resource-Policy"))
+			assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+			want, err := files.ReadFile(name)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), body)
+		})
+	}
+}
+
+func TestUnhashedNameHasShortCache(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	resp, body := get(t, srv, "/static/embed.js")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "public, max-age=300", resp.Header.Get("Cache-Control"))
+	assert.Equal(t, "cross-origin", resp.Header.Get("Cross-Origin-Resource-Policy"))
+	assert.Contains(t, body, "window.MokaCheckout")
+}
+
+func TestContentTypes(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	tests := []struct{ name, want string }{
+		{"app.css", "text/css; charset=utf-8"},
+		{"card.js", "text/javascript; charset=utf-8"},
+		{"embed.js", "text/javascript; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		resp, _ := get(t, srv, Path(tt.name))
+		assert.Equal(t, tt.want, resp.Header.Get("Content-Type"), tt.name)
+	}
+}
+
+func TestUnknownIsNotFound(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	stale := strings.Replace(Path("app.css"), contentHash(mustRead(t, "app.css")), "00000000", 1)
+	for _, p := range []string{
+		"/static/nope.js",
+		"/static/",
+		"/static/static.go",
+		"/static/../static.go",
+		stale,
+		"/app.css",
+	} {
+		resp, _ := get(t, srv, p)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, p)
+	}
+	assert.Equal(t, "/static/nope.js", Path("nope.js"))
+}
+
+func TestOnlyGetAndHead(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+Path("app.css"), "text/plain", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+func TestRevalidationByETag(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	resp, _ := get(t, srv, "/static/embed.js")
+	etag := resp.Header.Get("ETag")
+	require.NotEmpty(t, etag)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/static/embed.js", nil)
+	require.NoError(t, err)
+	req.Header.Set("If-None-Match", etag)
+	resp2, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp2.Body.Close()
+	assert.Equal(t, http.StatusNotModified, resp2.StatusCode)
+}
+
+func TestHashFollowsContent(t *testing.T) {
+	a := contentHash([]byte("body{color:red}"))
+	b := contentHash([]byte("body{color:blue}"))
+	assert.Len(t, a, 8)
+	assert.NotEqual(t, a, b)
+	assert.Equal(t, a, contentHash([]byte("body{color:red}")))
+	assert.Equal(t, "app."+a+".css", hashedName("app.css", a))
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := files.ReadFile(name)
+	require.NoError(t, err)
+	return b
+}
