@@ -1,0 +1,167 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/moka"
+)
+
+func amt(s string) *moka.Amount { a := dec(s); return &a }
+
+func (s *sandbox) detail(otc string) moka.PaymentDetailResult {
+	s.t.Helper()
+	out, d := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{OtherTrxCode: otc})
+	isSuccess(s.t, out)
+	return d
+}
+
+func bank(t *testing.T, out raw) moka.BankResult {
+	t.Helper()
+	isSuccess(t, out)
+	var b moka.BankResult
+	require.NoError(t, json.Unmarshal(out.Data, &b))
+	return b
+}
+
+func TestCapture(t *testing.T) {
+	s := startSandbox(t)
+	req, vpos := s.paidMarketplace("100", map[int64]string{1772: "40", 1774: "60"}, true, false)
+	d := s.detail(req.OtherTrxCode)
+	assert.Equal(t, moka.Int(moka.PaymentStatusPreAuth), d.PaymentDetail.PaymentStatus)
+
+	capture := func(amount string, subs ...moka.SubDealerPart) raw {
+		out, _ := call[moka.BankResult](s, moka.PathCapture, moka.CaptureRequest{OtherTrxCode: req.OtherTrxCode, Amount: dec(amount), SubDealer: subs})
+		return out
+	}
+	assert.Equal(t, "PaymentDealer.DoCapture.InvalidAmount", capture("100.01").ResultCode, "over the provision")
+	assert.Equal(t, "PaymentDealer.DoCapture.InvalidAmount", capture("90", moka.SubDealerPart{DealerID: 1772, Amount: amt("40")}).ResultCode, "sub-dealer sum")
+	assert.Equal(t, "EX", capture("99.99").ResultCode)
+
+	b := bank(t, capture("90", moka.SubDealerPart{DealerID: 1772, Amount: amt("30")}, moka.SubDealerPart{DealerID: 1774, Amount: amt("60")}))
+	assert.Equal(t, moka.BankResult{IsSuccessful: true, ResultCode: "00"}, b)
+	d = s.detail(req.OtherTrxCode)
+	assert.Equal(t, moka.Int(moka.PaymentStatusPayment), d.PaymentDetail.PaymentStatus)
+	assert.Equal(t, "90", d.PaymentDetail.Amount.String())
+	require.Len(t, d.PaymentTrxDetailList, 2)
+	assert.Equal(t, moka.Int(moka.TrxTypePreAuth), d.PaymentTrxDetailList[0].TrxType)
+	assert.Equal(t, moka.Int(moka.TrxTypePayment), d.PaymentTrxDetailList[1].TrxType)
+	assert.Equal(t, vpos, d.PaymentTrxDetailList[1].VirtualPosOrderID)
+
+	b = bank(t, capture("10"))
+	assert.Equal(t, moka.BankResult{ResultCode: BankCodeInvalidTransaction, ResultMessage: b.ResultMessage}, b, "already captured")
+	out, _ := call[moka.BankResult](s, moka.PathCapture, moka.CaptureRequest{VirtualPosOrderID: "Test-unknown", Amount: dec("1")})
+	assert.Equal(t, BankCodeNotFound, bank(t, out).ResultCode)
+}
+
+func TestPoolApproval(t *testing.T) {
+	s := startSandbox(t)
+	req, vpos := s.paidMarketplace("10", map[int64]string{1787: "4", 1788: "6"}, false, true)
+	plainReq, _ := s.paidMarketplace("10", map[int64]string{1787: "10"}, false, false)
+	approve := func(path string, r moka.ApproveRequest) raw {
+		out, _ := call[moka.BankResult](s, path, r)
+		return out
+	}
+	cases := []struct {
+		name string
+		path string
+		req  moka.ApproveRequest
+		code string
+	}{
+		{"no id", moka.PathApprovePoolPayment, moka.ApproveRequest{}, approvePrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
+		{"unknown", moka.PathApprovePoolPayment, moka.ApproveRequest{OtherTrxCode: "nope"}, approvePrefix + "DealerPaymentNotFound"},
+		{"not pool", moka.PathApprovePoolPayment, moka.ApproveRequest{OtherTrxCode: plainReq.OtherTrxCode}, approvePrefix + "PaymentIsNotPoolPayment"},
+		{"undo before approve", moka.PathUndoApprovePool, moka.ApproveRequest{VirtualPosOrderID: vpos}, undoPrefix + "PaymentNotApproved"},
+		{"approve one", moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: vpos, SubDealer: []moka.SubDealerPart{{DealerID: 1787}}}, moka.ResultSuccess},
+		{"approve rest", moka.PathApprovePoolPayment, moka.ApproveRequest{OtherTrxCode: req.OtherTrxCode}, moka.ResultSuccess},
+		{"approve twice", moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: vpos}, approvePrefix + "PaymentAlreadyApproved"},
+		{"undo", moka.PathUndoApprovePool, moka.ApproveRequest{VirtualPosOrderID: vpos}, moka.ResultSuccess},
+		{"approve again", moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: vpos}, moka.ResultSuccess},
+	}
+	for _, tc := range cases {
+		out := approve(tc.path, tc.req)
+		assert.Equal(t, tc.code, out.ResultCode, tc.name)
+		if tc.code == moka.ResultSuccess {
+			assert.Equal(t, vpos, bank(t, out).VirtualPosOrderID, tc.name)
+		}
+	}
+}
+
+func TestRefunds(t *testing.T) {
+	s := startSandbox(t)
+	req, vpos := s.paidMarketplace("10", map[int64]string{1772: "4", 1774: "6"}, false, false)
+	other, _ := s.paidMarketplace("5", map[int64]string{1772: "5"}, false, false)
+	refund := func(r moka.RefundRequest) raw {
+		out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, r)
+		return out
+	}
+	cases := []struct {
+		name     string
+		req      moka.RefundRequest
+		code     string
+		complete bool
+	}{
+		{"no id", moka.RefundRequest{Amount: dec("1")}, refundPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven", false},
+		{"unknown", moka.RefundRequest{VirtualPosOrderID: "Test-x"}, refundPrefix + "PaymentNotFound", false},
+		{"mismatch", moka.RefundRequest{VirtualPosOrderID: vpos, OtherTrxCode: other.OtherTrxCode}, refundPrefix + "OtherTrxCodeAndVirtualPosOrderIdMismatch", false},
+		{"too much", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("10.01")}, refundPrefix + "InvalidAmount", false},
+		{"sub-dealer over share", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("5"), SubDealer: []moka.SubDealerPart{{DealerID: 1772, Amount: amt("5")}}}, refundPrefix + "InvalidAmount", false},
+		{"partial", moka.RefundRequest{VirtualPosOrderID: vpos, OtherTrxCode: req.OtherTrxCode, Amount: dec("4"), SubDealer: []moka.SubDealerPart{{DealerID: 1772, Amount: amt("1")}, {DealerID: 1774, Amount: amt("3")}}}, moka.ResultSuccess, false},
+		{"while pending", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("1")}, refundPrefix + "RefundRequestAlreadyExist", true},
+		{"more than remains", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("6.01")}, refundPrefix + "InvalidAmount", false},
+		{"the rest", moka.RefundRequest{OtherTrxCode: req.OtherTrxCode}, moka.ResultSuccess, true},
+		{"after full refund", moka.RefundRequest{VirtualPosOrderID: vpos}, refundPrefix + "PaymentNotFound", false},
+	}
+	for _, tc := range cases {
+		before := s.detail(req.OtherTrxCode).PaymentDetail.RefAmount.String()
+		out := refund(tc.req)
+		require.Equal(t, tc.code, out.ResultCode, tc.name)
+		if tc.code == moka.ResultSuccess {
+			b := bank(t, out)
+			assert.True(t, b.IsSuccessful)
+			assert.NotEmpty(t, b.RefundRequestID)
+			assert.Equal(t, before, s.detail(req.OtherTrxCode).PaymentDetail.RefAmount.String(), "a request is not a refund")
+		}
+		if tc.complete {
+			s.srv.CompleteRefunds()
+		}
+	}
+	d := s.detail(req.OtherTrxCode)
+	assert.Equal(t, "10", d.PaymentDetail.RefAmount.String())
+	assert.Equal(t, moka.Int(moka.PaymentStatusFullRefund), d.PaymentDetail.PaymentStatus)
+	last := d.PaymentTrxDetailList[len(d.PaymentTrxDetailList)-1]
+	assert.Equal(t, moka.Int(moka.TrxTypeRefund), last.TrxType)
+	assert.Equal(t, "6", last.Amount.String())
+}
+
+func TestVoid(t *testing.T) {
+	s := startSandbox(t)
+	req, vpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+	void := func(r moka.VoidRequest) raw {
+		out, _ := call[moka.BankResult](s, moka.PathVoid, r)
+		return out
+	}
+	assert.Equal(t, voidPrefix+"OtherTrxCodeOrVirtualPosOrderIdMustGiven", void(moka.VoidRequest{}).ResultCode)
+	assert.Equal(t, voidPrefix+"PaymentNotFound", void(moka.VoidRequest{OtherTrxCode: "nope"}).ResultCode)
+	assert.True(t, bank(t, void(moka.VoidRequest{VirtualPosOrderID: vpos, VoidRefundReason: 2})).IsSuccessful)
+	d := s.detail(req.OtherTrxCode)
+	assert.Equal(t, moka.Int(moka.PaymentStatusCancel), d.PaymentDetail.PaymentStatus)
+	assert.Equal(t, moka.Int(moka.TrxTypeCancel), d.PaymentTrxDetailList[len(d.PaymentTrxDetailList)-1].TrxType)
+	assert.Equal(t, BankCodeInvalidTransaction, bank(t, void(moka.VoidRequest{VirtualPosOrderID: vpos})).ResultCode, "twice")
+}
+
+func TestDetailCodes(t *testing.T) {
+	s := startSandbox(t)
+	out, _ := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{})
+	assert.Equal(t, CodeDetailMustBeGiven, out.ResultCode)
+	out, _ = call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{PaymentID: "42"})
+	assert.Equal(t, CodeDetailNotFound, out.ResultCode)
+	req, _ := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+	id := s.detail(req.OtherTrxCode).PaymentDetail.DealerPaymentID
+	out, d := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{PaymentID: moka.String(jsonInt(id))})
+	isSuccess(t, out)
+	assert.Equal(t, req.OtherTrxCode, d.PaymentDetail.OtherTrxCode)
+}
