@@ -65,7 +65,7 @@ func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) {
 	}
 	p.amount = amount
 	p.status, p.trxStatus = moka.PaymentStatusPayment, moka.TrxStatusSuccess
-	s.addTrx(p, moka.TrxTypePayment, moka.TrxStatusSuccess, amount, "")
+	s.addTrx(p, s.now(), moka.TrxTypePayment, moka.TrxStatusSuccess, amount, "")
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, ResultCode: "00"})
 }
 
@@ -213,7 +213,7 @@ func (s *Server) CompleteRefunds() {
 				share.refAmount = share.refAmount.Add(a)
 			}
 		}
-		t := s.addTrx(p, moka.TrxTypeRefund, moka.TrxStatusSuccess, rr.amount, "")
+		t := s.addTrx(p, s.now(), moka.TrxTypeRefund, moka.TrxStatusSuccess, rr.amount, "")
 		t.voidRefundReason = 2
 		if p.refAmount.GreaterThanOrEqual(p.amount) {
 			p.status = moka.PaymentStatusFullRefund
@@ -245,7 +245,7 @@ func (s *Server) handleVoid(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.status = moka.PaymentStatusCancel
-	t := s.addTrx(p, moka.TrxTypeCancel, moka.TrxStatusSuccess, p.amount, "")
+	t := s.addTrx(p, s.now(), moka.TrxTypeCancel, moka.TrxStatusSuccess, p.amount, "")
 	t.voidRefundReason = int(req.VoidRefundReason)
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, ResultCode: "00"})
 }

@@ -99,9 +99,9 @@ func newToken() string {
 }
 
 // addTrx appends a transaction row; the caller holds s.mu.
-func (s *Server) addTrx(p *payment, typ, status int, amount decimal.Decimal, msg string) *trx {
+func (s *Server) addTrx(p *payment, at time.Time, typ, status int, amount decimal.Decimal, msg string) *trx {
 	s.nextTrx++
-	t := &trx{id: s.nextTrx, code: newGUID(), date: s.now(), amount: amount, typ: typ, status: status, resultMessage: msg}
+	t := &trx{id: s.nextTrx, code: newGUID(), date: at, amount: amount, typ: typ, status: status, resultMessage: msg}
 	p.trxs = append(p.trxs, t)
 	return t
 }

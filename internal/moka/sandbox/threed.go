@@ -115,7 +115,7 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 	}
 	// A pending payment carries a TrxType 0 (payment request) row so that date-window
 	// sweeps find it; the bank's answer turns that row into the real transaction.
-	s.addTrx(p, moka.TrxTypePaymentRequest, moka.TrxStatusPending, amount, "")
+	s.addTrx(p, p.created, moka.TrxTypePaymentRequest, moka.TrxStatusPending, amount, "")
 	s.payments = append(s.payments, p)
 	s.byToken[p.token] = p
 	writeSuccess(w, moka.ThreeDResult{URL: s.public + "/bank/3d/" + p.token, CodeForHash: p.codeForHash})
