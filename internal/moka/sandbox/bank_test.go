@@ -113,9 +113,14 @@ func TestBankTokenUsedOnce(t *testing.T) {
 func TestBankAbandonedCardNeverPostsBack(t *testing.T) {
 	s := startSandbox(t)
 	req := threeD("5400360000000003", "30")
-	res, ret := s.pay(moka.PathThreeD, req, DemoOTP)
-	assert.False(t, ret.found)
-	_, doc := s.page(http.MethodGet, res.URL+"/repost", nil)
+	res := s.start(moka.PathThreeD, req)
+	resp, doc := s.page(http.MethodGet, res.URL, nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the bank page shows")
+	assert.Equal(t, 1, doc.Find("form#otp-form").Length())
+	_, doc = s.page(http.MethodPost, res.URL, url.Values{"otp": {DemoOTP}})
+	assert.Contains(t, doc.Find("#bank-message").Text(), "timed out")
+	assert.Equal(t, 0, doc.Find("form").Length(), "nothing is posted back")
+	_, doc = s.page(http.MethodGet, res.URL+"/repost", nil)
 	assert.False(t, parseReturn(doc).found)
 
 	_, detail := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{OtherTrxCode: req.OtherTrxCode})
