@@ -61,7 +61,8 @@ const (
 	errExpMonth           = "err_exp_month"
 	errExpYear            = "err_exp_year"
 	errExpired            = "err_expired"
-	errCVC                = "err_cvc"
+	errCVC3               = "err_cvc3"
+	errCVC4               = "err_cvc4"
 	errInstallments       = "err_installments"
 )
 
@@ -119,7 +120,8 @@ var messages = map[string]map[string]string{
 		errExpMonth:           "Enter the expiry month (1-12).",
 		errExpYear:            "Enter the expiry year.",
 		errExpired:            "This card has expired.",
-		errCVC:                "Enter the %d-digit security code.",
+		errCVC3:               "Enter the 3-digit security code.",
+		errCVC4:               "Enter the 4-digit security code.",
 		errInstallments:       "Choose one of the installment options.",
 	},
 	"tr": {
@@ -175,7 +177,8 @@ var messages = map[string]map[string]string{
 		errExpMonth:           "Son kullanma ayını girin (1-12).",
 		errExpYear:            "Son kullanma yılını girin.",
 		errExpired:            "Bu kartın süresi dolmuş.",
-		errCVC:                "%d haneli güvenlik kodunu girin.",
+		errCVC3:               "3 haneli güvenlik kodunu girin.",
+		errCVC4:               "4 haneli güvenlik kodunu girin.",
 		errInstallments:       "Taksit seçeneklerinden birini seçin.",
 	},
 }

@@ -3,17 +3,12 @@ package checkout
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/mokacheckout/checkout/internal/moka"
 )
 
-// Temporary: replaced as the handlers and the Moka client land.
-
-var errPending = echo.NewHTTPError(http.StatusNotImplemented, "not implemented yet")
+// Temporary: replaced by mokaerr.go once internal/moka's client lands.
 
 type pendingPayer struct{}
 
@@ -29,14 +24,12 @@ func newMokaClient(Merchant, time.Duration) payer { return pendingPayer{} }
 
 func mokaAPIError(error) *apiError { return nil }
 
-func (s *Server) handleHealth(c echo.Context) error      { return errPending }
-func (s *Server) handleLink(c echo.Context) error        { return errPending }
-func (s *Server) handlePayPage(c echo.Context) error     { return errPending }
-func (s *Server) handlePaySubmit(c echo.Context) error   { return errPending }
-func (s *Server) handleReturn(c echo.Context) error      { return errPending }
-func (s *Server) handleResult(c echo.Context) error      { return errPending }
-func (s *Server) handleCreateOrder(c echo.Context) error { return errPending }
-func (s *Server) handleGetOrder(c echo.Context) error    { return errPending }
-func (s *Server) handleFindOrder(c echo.Context) error   { return errPending }
+func cardDeclined(error) (string, bool) { return "", false }
 
-func (s *Server) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc { return next }
+func mokaResultCode(error) string { return "checkout.moka_unavailable" }
+
+func mokaMessage(error) (string, bool) { return "the payment service did not answer", false }
+
+var errMalformedAnswer = errors.New("malformed answer")
+
+func validateMarketplace(orderInput) error { return nil }

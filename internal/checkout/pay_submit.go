@@ -1,0 +1,199 @@
+package checkout
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mokacheckout/checkout/internal/moka"
+	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/web/templates"
+)
+
+// handlePaySubmit takes the card form: it checks the card, opens an attempt (committed
+// before Moka is called, so reconciliation finds it whatever happens next), starts Moka's
+// 3-D payment and sends the buyer to the bank. The card number and CVC go to Moka and
+// nowhere else: not to the store, not to logs, not back into the page.
+func (s *Server) handlePaySubmit(c echo.Context) error {
+	pc, err := s.loadPay(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFormPost(c, pc); err != nil {
+		return err
+	}
+	if pe := s.unpayable(pc, true); pe != nil {
+		return pe
+	}
+	form := c.Request().PostFormValue
+	card, errs := cardForm(form, installmentsFor(pc.order, pc.merchant), s.now(), s.istanbul)
+	if len(errs) > 0 {
+		vm := s.payVM(pc, card.Installments)
+		vm.CardHolder, vm.ExpMonth, vm.ExpYear = form("card_holder"), form("exp_month"), form("exp_year")
+		vm.Errors = make(map[string]string, len(errs))
+		for field, key := range errs {
+			vm.Errors[field] = tr(pc.lang, key)
+		}
+		vm.Alert = tr(pc.lang, msgFixErrors)
+		return s.render(c, pc.merchant, http.StatusUnprocessableEntity, templates.Pay(vm))
+	}
+
+	ctx := c.Request().Context()
+	attempt := &orders.Attempt{
+		Installments: card.Installments,
+		CardHolder:   card.Holder,
+		CardFirst6:   card.Number[:6],
+		CardLast4:    card.Number[len(card.Number)-4:],
+		CardBrand:    cardBrand(card.Number),
+		Embedded:     pc.embedded,
+		ParentOrigin: pc.origin,
+	}
+	order, err := s.store.StartAttempt(ctx, pc.order.ID, attempt)
+	if err != nil {
+		return s.attemptRefused(c, pc, err)
+	}
+	pc.order = order
+
+	// From here on the attempt exists: finish it even if the buyer goes away.
+	ctx = context.WithoutCancel(ctx)
+	res, err := s.startThreeD(ctx, c, pc, card, attempt)
+	if err != nil {
+		return s.mokaFailed(c, pc, attempt, card.Installments, err)
+	}
+	if err := s.store.MarkRedirected(ctx, attempt.ID, res.CodeForHash); err != nil {
+		if _, ferr := s.store.FailAttempt(ctx, attempt.ID, "checkout.internal", "could not record the redirect"); ferr != nil {
+			s.log.Error("fail attempt", "attempt_id", attempt.ID, "order_id", pc.order.ID, "error", ferr.Error())
+		}
+		return fmt.Errorf("mark attempt %s redirected: %w", attempt.ID, err)
+	}
+	return c.Redirect(http.StatusSeeOther, res.URL)
+}
+
+// attemptRefused shows why the store would not start an attempt.
+func (s *Server) attemptRefused(c echo.Context, pc *payContext, err error) error {
+	switch orders.ErrorCode(err) {
+	case orders.CodeAttemptInFlight:
+		return pc.pageError(http.StatusConflict, msgInProgress, msgInProgressText)
+	case orders.CodeOrderExpired:
+		return pc.pageError(http.StatusGone, msgOrderExpired, msgOrderExpiredText)
+	case orders.CodeAttemptsExhausted:
+		return pc.pageError(http.StatusConflict, msgOrderCanceled, msgExhaustedText)
+	case orders.CodeOrderNotPayable:
+		o, gerr := s.store.GetOrder(c.Request().Context(), pc.order.ID)
+		if gerr != nil {
+			return gerr
+		}
+		pc.order = o
+		if pe := s.unpayable(pc, true); pe != nil {
+			return pe
+		}
+	}
+	return err
+}
+
+// startThreeD calls the right Moka 3-D service and checks its answer is usable.
+func (s *Server) startThreeD(ctx context.Context, c echo.Context, pc *payContext, card cardInput, a *orders.Attempt) (*moka.ThreeDResult, error) {
+	req := s.threeDRequest(c, pc, card, a)
+	ctx, cancel := context.WithTimeout(ctx, s.opts.MokaTimeout)
+	defer cancel()
+	start := pc.merchant.moka.StartThreeD
+	if len(pc.order.SubDealers) > 0 {
+		start = pc.merchant.moka.StartThreeDMarketPlace
+	}
+	res, err := start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if res == nil || res.CodeForHash == "" || !isHTTPURL(res.URL) {
+		return nil, fmt.Errorf("3-D answer without URL or CodeForHash: %w", errMalformedAnswer)
+	}
+	return res, nil
+}
+
+func isHTTPURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// mokaFailed ends the attempt whose Moka call failed and shows the form again with an
+// alert: 402 when Moka refused the card, 502 when Moka could not be used at all.
+func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, installments int, cause error) error {
+	code := mokaResultCode(cause)
+	message, refused := mokaMessage(cause)
+	s.log.Warn("moka 3-D start failed", "attempt_id", a.ID, "order_id", pc.order.ID, "result_code", code)
+	order, err := s.store.FailAttempt(context.WithoutCancel(c.Request().Context()), a.ID, code, message)
+	if err != nil {
+		return err
+	}
+	pc.order = order
+	if pe := s.unpayable(pc, true); pe != nil {
+		return pe
+	}
+	status, alert := http.StatusBadGateway, msgMokaUnavailable
+	if _, declined := cardDeclined(cause); declined {
+		status, alert = http.StatusPaymentRequired, msgDeclined
+	} else if refused {
+		alert = msgMokaFailed
+	}
+	vm := s.payVM(pc, installments)
+	vm.CardHolder = c.Request().PostFormValue("card_holder")
+	vm.ExpMonth, vm.ExpYear = c.Request().PostFormValue("exp_month"), c.Request().PostFormValue("exp_year")
+	vm.Alert = tr(pc.lang, alert)
+	return s.render(c, pc.merchant, status, templates.Pay(vm))
+}
+
+// threeDRequest builds Moka's 3-D request for the attempt.
+func (s *Server) threeDRequest(c echo.Context, pc *payContext, card cardInput, a *orders.Attempt) moka.ThreeDRequest {
+	o := pc.order
+	req := moka.ThreeDRequest{
+		CardHolderFullName: card.Holder,
+		CardNumber:         card.Number,
+		ExpMonth:           fmt.Sprintf("%02d", card.ExpMonth),
+		ExpYear:            strconv.Itoa(card.ExpYear),
+		CvcNumber:          card.CVC,
+		Amount:             moka.NewAmount(o.Amount),
+		Currency:           mokaCurrency(o.Currency),
+		InstallmentNumber:  moka.Int(card.Installments),
+		ClientIP:           c.RealIP(),
+		OtherTrxCode:       a.OtherTrxCode,
+		IsPoolPayment:      boolInt(o.Pool),
+		IsPreAuth:          boolInt(o.Capture == orders.CaptureManual),
+		Software:           "checkout",
+		Description:        truncateRunes(o.Description, 200),
+		ReturnHash:         1,
+		RedirectURL:        s.opts.PublicURL + "/pay/" + url.PathEscape(o.ID) + "/return/" + url.PathEscape(a.ID),
+		RedirectType:       boolInt(pc.embedded),
+	}
+	if len(o.SubDealers) > 0 {
+		req.CommissionScenario = moka.Int(o.CommissionScenario)
+		req.SubDealer = mokaSubDealers(o.SubDealers)
+	}
+	if b := o.Buyer; b != (orders.Buyer{}) {
+		req.BuyerInformation = &moka.BuyerInformation{BuyerFullName: b.Name, BuyerEmail: b.Email,
+			BuyerGsmNumber: b.Phone, BuyerAddress: b.Address}
+	}
+	for _, item := range o.Basket {
+		req.BasketProduct = append(req.BasketProduct, moka.BasketProduct{ProductID: moka.Int(item.ProductID),
+			ProductCode: item.ProductCode, UnitPrice: moka.NewAmount(item.UnitPrice), Quantity: moka.Int(item.Quantity)})
+	}
+	return req
+}
+
+func boolInt(b bool) moka.Int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
