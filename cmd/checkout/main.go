@@ -4,32 +4,37 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "checkout:", err)
+		stop()
 		os.Exit(1)
 	}
 }
 
-// run is the whole program; main only wires the process to it so tests can call it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 1 && (args[1] == "--version" || args[1] == "-version" || args[1] == "version") {
-		fmt.Fprintln(stdout, "checkout", version)
-		return nil
+// buildVersion is the -ldflags version, else the VCS revision Go stamped into the binary,
+// else "dev".
+func buildVersion() string {
+	if version != "" {
+		return version
 	}
-	_ = ctx
-	_ = getenv
-	_ = stderr
-	return fmt.Errorf("not implemented yet")
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value
+			}
+		}
+	}
+	return "dev"
 }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mokacheckout/checkout/internal/checkout"
+	"github.com/mokacheckout/checkout/internal/config"
+	"github.com/mokacheckout/checkout/internal/moka"
+	"github.com/mokacheckout/checkout/internal/moka/sandbox"
+	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storefront"
+)
+
+// shutdownTimeout bounds how long in-flight requests may finish after SIGINT/SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+// start opens the store and serves the checkout, plus the sandbox and the storefront when
+// cfg enables them, until ctx ends. ready runs once every port is listening.
+func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready func()) error {
+	log := newLogger(stderr, cfg.LogLevel)
+	if dir := filepath.Dir(cfg.DB); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	store, err := orders.Open(ctx, cfg.DB, time.Now)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", cfg.DB, err)
+	}
+	defer store.Close()
+
+	srv, err := checkout.New(checkout.Options{
+		PublicURL:     cfg.PublicURL,
+		Merchants:     merchants(cfg.Merchants),
+		Store:         store,
+		Logger:        log,
+		MaxAttempts:   cfg.MaxAttempts,
+		DefaultExpiry: cfg.DefaultOrderExpiry,
+		MokaTimeout:   cfg.MokaTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	services := []service{{name: "checkout", addr: cfg.Addr, url: cfg.PublicURL, handler: srv}}
+	if cfg.Sandbox.Enabled {
+		services = append(services, service{
+			name: "sandbox", addr: cfg.Sandbox.Addr, url: cfg.Sandbox.PublicURL,
+			handler: sandbox.New(sandbox.DemoConfig(cfg.Sandbox.PublicURL)),
+		})
+	}
+	if cfg.Storefront.Enabled {
+		m, _ := cfg.Merchant(cfg.Storefront.Merchant) // Validate made sure it exists
+		services = append(services, service{
+			name: "storefront", addr: cfg.Storefront.Addr, url: cfg.StorefrontURL(),
+			handler: storefront.New(storefront.Config{
+				CheckoutURL: cfg.PublicURL,
+				MerchantID:  m.ID,
+				LinkSecret:  m.LinkSecret.Value(),
+				APIKey:      m.APIKey.Value(),
+			}),
+		})
+	}
+	return serveAll(ctx, log, services, ready)
+}
+
+// merchants converts configured merchants to the checkout's; config does not import
+// checkout, so the conversion lives here where both are wired.
+func merchants(in []config.Merchant) []checkout.Merchant {
+	out := make([]checkout.Merchant, 0, len(in))
+	for _, m := range in {
+		out = append(out, checkout.Merchant{
+			ID:          m.ID,
+			Name:        m.Name,
+			APIKeyHash:  m.APIKeyHash,
+			LinkSecret:  m.LinkSecret.Value(),
+			MokaBaseURL: m.Moka.BaseURL,
+			Moka: moka.Credentials{
+				DealerCode: m.Moka.DealerCode,
+				Username:   m.Moka.Username,
+				Password:   m.Moka.Password.Value(),
+			},
+			AllowedOrigins:    m.AllowedOrigins,
+			ReturnURLPrefixes: m.ReturnURLPrefixes,
+			Installments:      m.Installments,
+			BrandColor:        m.BrandColor,
+			WebhookURL:        m.WebhookURL,
+			WebhookSecret:     m.WebhookSecret.Value(),
+		})
+	}
+	return out
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// service is one HTTP server to run.
+type service struct {
+	name, addr, url string
+	handler         http.Handler
+}
+
+// serveAll listens on every address first, so a port clash is a clear error before anything
+// is served, then serves until ctx ends or a server fails, and shuts all down gracefully.
+func serveAll(ctx context.Context, log *slog.Logger, services []service, ready func()) error {
+	var lc net.ListenConfig
+	listeners := make([]net.Listener, 0, len(services))
+	for _, s := range services {
+		ln, err := lc.Listen(ctx, "tcp", s.addr)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return fmt.Errorf("%s: listen on %s: %w", s.name, s.addr, err)
+		}
+		listeners = append(listeners, ln)
+	}
+
+	servers := make([]*http.Server, len(services))
+	failed := make(chan error, len(services))
+	for i, s := range services {
+		servers[i] = &http.Server{
+			Handler:           s.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler().WithAttrs([]slog.Attr{slog.String("server", s.name)}), slog.LevelWarn),
+		}
+		log.Info("listening", "server", s.name, "addr", listeners[i].Addr().String(), "url", s.url)
+		go func(srv *http.Server, ln net.Listener, name string) {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				failed <- fmt.Errorf("%s: %w", name, err)
+			}
+		}(servers[i], listeners[i], s.name)
+	}
+	if ready != nil {
+		ready()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-failed:
+		log.Error("server failed", "err", runErr)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	for i, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("shutdown", "server", services[i].name, "err", err)
+			srv.Close()
+		}
+	}
+	log.Info("stopped")
+	return runErr
+}
