@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,44 +27,12 @@ func TestDemoMode(t *testing.T) {
 		"CHECKOUT_STOREFRONT_ADDR": addrs[2],
 		"CHECKOUT_DB":              filepath.Join(t.TempDir(), "data", "checkout.db"),
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"checkout"}, envOf(env), &stdout, &stderr) }()
-
+	r := startRun(t, env)
 	checkoutURL := "http://" + addrs[0]
-	client := &http.Client{
-		Timeout:       5 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	get := func(u string) *http.Response {
-		resp, err := client.Get(u)
-		require.NoError(t, err)
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
-	}
-	// Wait until the checkout answers and the banner is out; fail at once if run gives up.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-done:
-			t.Fatalf("run stopped early: %v\nstderr ends:\n%s", err, tail(stderr.String()))
-		default:
-		}
-		resp, err := client.Get(checkoutURL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && strings.Contains(stdout.String(), "Sandbox test card") {
-				break
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "checkout not healthy in time; stderr ends:\n%s", tail(stderr.String()))
-		time.Sleep(20 * time.Millisecond)
-	}
+	r.waitHealthy(t, checkoutURL, "Sandbox test card")
+	get := func(u string) *http.Response { return r.get(t, u) }
 
-	banner := stdout.String()
+	banner := r.stdout.String()
 	assert.Contains(t, banner, "Checkout:      "+checkoutURL)
 	assert.Contains(t, banner, "Moka sandbox:  http://"+addrs[1])
 	assert.Contains(t, banner, "Storefront:    http://"+addrs[2])
@@ -83,17 +53,129 @@ func TestDemoMode(t *testing.T) {
 	assert.Regexp(t, `^(`+regexp.QuoteMeta(checkoutURL)+`)?/pay/[^/]+`, resp.Header.Get("Location"))
 	assert.Equal(t, http.StatusOK, get("http://"+addrs[1]+"/").StatusCode, "sandbox root")
 	assert.Equal(t, http.StatusOK, get("http://"+addrs[2]+"/").StatusCode, "storefront root")
-	assert.Contains(t, stderr.String(), `"msg":"listening"`, "logs are JSON on stderr")
+	assert.Contains(t, r.stderr.String(), `"msg":"listening"`, "logs are JSON on stderr")
 
-	cancel()
+	r.stop(t)
+	_, err = r.client.Get(checkoutURL + "/healthz")
+	assert.Error(t, err, "the checkout no longer listens")
+}
+
+// TestServe runs from a config file with the sandbox and the storefront enabled, the
+// merchant's key in a secret file, and creates an order through the API.
+func TestServe(t *testing.T) {
+	addrs := freeAddrs(t, 3)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "api_key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("sk_test_serve\n"), 0o600))
+	cfg := filepath.Join(dir, "checkout.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`
+server:
+  addr: %[1]s
+  db: %[4]s
+  log_level: warn
+sandbox:
+  enabled: true
+  addr: %[2]s
+storefront:
+  enabled: true
+  addr: %[3]s
+merchants:
+  - id: shop
+    name: Shop
+    api_key_file: %[5]s
+    link_secret_env: SHOP_LINK
+    moka:
+      base_url: http://%[2]s
+      dealer_code: demo-dealer
+      username: demo-user
+      password_env: SHOP_MOKA
+    return_url_prefixes: [http://%[3]s/]
+`, addrs[0], addrs[1], addrs[2], filepath.Join(dir, "db", "checkout.db"), keyFile)), 0o600))
+
+	r := startRun(t, map[string]string{"CHECKOUT_CONFIG": cfg, "SHOP_LINK": "shop-link", "SHOP_MOKA": "demo-pass"}, "serve")
+	checkoutURL := "http://" + addrs[0]
+	r.waitHealthy(t, checkoutURL, "")
+
+	req, err := http.NewRequest(http.MethodPost, checkoutURL+"/api/v1/orders",
+		strings.NewReader(`{"reference":"S-1","amount":"10.00","currency":"TRY","description":"Test"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer sk_test_serve")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := r.client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusCreated, resp.StatusCode, "the key from the file authenticates")
+	assert.Equal(t, http.StatusOK, r.get(t, "http://"+addrs[1]+"/").StatusCode, "sandbox root")
+	assert.Equal(t, http.StatusOK, r.get(t, "http://"+addrs[2]+"/").StatusCode, "storefront root")
+	assert.NotContains(t, r.stderr.String(), `"level":"INFO"`, "log_level warn hides info lines")
+	assert.NotContains(t, r.stderr.String(), "sk_test_serve")
+	assert.NotContains(t, r.stderr.String(), "demo-pass")
+	r.stop(t)
+}
+
+// running is the program started by startRun.
+type running struct {
+	stdout, stderr syncBuffer
+	cancel         context.CancelFunc
+	done           chan error
+	client         *http.Client
+}
+
+// startRun calls run in the background as main would, with env as the environment.
+func startRun(t *testing.T, env map[string]string, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	r := &running{cancel: cancel, done: make(chan error, 1), client: &http.Client{
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	go func() { r.done <- run(ctx, append([]string{"checkout"}, args...), envOf(env), &r.stdout, &r.stderr) }()
+	return r
+}
+
+// waitHealthy waits until the checkout answers /healthz and stdout contains want; it fails
+// at once if run gives up.
+func (r *running) waitHealthy(t *testing.T, checkoutURL, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case err := <-r.done:
+			t.Fatalf("run stopped early: %v\nstderr ends:\n%s", err, tail(r.stderr.String()))
+		default:
+		}
+		resp, err := r.client.Get(checkoutURL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(r.stdout.String(), want) {
+				return
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "checkout not healthy in time; stderr ends:\n%s", tail(r.stderr.String()))
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *running) get(t *testing.T, u string) *http.Response {
+	t.Helper()
+	resp, err := r.client.Get(u)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// stop ends run's context, as SIGINT does, and expects a prompt, clean return.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
 	select {
-	case err := <-done:
+	case err := <-r.done:
 		require.NoError(t, err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("run did not return after its context ended")
 	}
-	_, err = client.Get(checkoutURL + "/healthz")
-	assert.Error(t, err, "the checkout no longer listens")
 }
 
 // tail keeps failure messages readable: the end of the log is what explains them.
