@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mokacheckout/checkout/internal/checkout"
@@ -27,16 +25,16 @@ const shutdownTimeout = 10 * time.Second
 // cfg enables them, until ctx ends. ready runs once every port is listening.
 func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready func()) error {
 	log := newLogger(stderr, cfg.LogLevel)
-	if dir := filepath.Dir(cfg.DB); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("create database directory: %w", err)
-		}
-	}
+	// Open creates the database's directory (./data in demo mode) when it is missing.
 	store, err := orders.Open(ctx, cfg.DB, time.Now)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", cfg.DB, err)
+		return err
 	}
-	defer store.Close()
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+	}()
 
 	srv, err := checkout.New(checkout.Options{
 		PublicURL:     cfg.PublicURL,
