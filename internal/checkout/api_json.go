@@ -273,8 +273,13 @@ type refundJSON struct {
 }
 
 func (s *Server) orderJSON(o *orders.Order) orderJSON {
+	status := o.Status
+	if status == orders.StatusOpen && !s.now().Before(o.ExpiresAt) {
+		// The store moves it to expired on its next sweep or payment try; show it now.
+		status = orders.StatusExpired
+	}
 	out := orderJSON{
-		ID: o.ID, Reference: o.Reference, Status: o.Status, Amount: money(o.Amount), Currency: o.Currency,
+		ID: o.ID, Reference: o.Reference, Status: status, Amount: money(o.Amount), Currency: o.Currency,
 		Description: o.Description, Installments: o.Installments, Capture: o.Capture, Pool: o.Pool,
 		CommissionScenario: o.CommissionScenario, Buyer: o.Buyer, ReturnURL: o.ReturnURL,
 		CancelURL: o.CancelURL, Locale: o.Locale, CancelReason: o.CancelReason,

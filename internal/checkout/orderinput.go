@@ -78,7 +78,7 @@ func codeForField(field string) string {
 	if i := strings.IndexByte(last, '['); i >= 0 {
 		last = last[:i]
 	}
-	if strings.HasSuffix(last, "amount") || last == "amount_to_be_commissioned" {
+	if strings.HasSuffix(last, "amount") || strings.HasSuffix(last, "price") {
 		return "amount_invalid"
 	}
 	return last + "_invalid"
