@@ -55,6 +55,8 @@ const (
 	msgBankSaid           = "bank_said"
 	msgBackToShop         = "back_to_shop"
 	msgTryAgain           = "try_again"
+	msgSinglePayment      = "single_payment"
+	msgInstallmentCount   = "installment_count"
 	errCardHolder         = "err_card_holder"
 	errCardNumber         = "err_card_number"
 	errCardLuhn           = "err_card_luhn"
@@ -114,6 +116,8 @@ var messages = map[string]map[string]string{
 		msgBankSaid:           "The bank said: %s",
 		msgBackToShop:         "Back to the shop",
 		msgTryAgain:           "Try again",
+		msgSinglePayment:      "Single payment",
+		msgInstallmentCount:   "%d installments",
 		errCardHolder:         "Enter the name on the card.",
 		errCardNumber:         "Enter a card number of 12 to 19 digits.",
 		errCardLuhn:           "This card number is not valid. Check it for typos.",
@@ -171,6 +175,8 @@ var messages = map[string]map[string]string{
 		msgBankSaid:           "Bankanın yanıtı: %s",
 		msgBackToShop:         "Mağazaya dön",
 		msgTryAgain:           "Tekrar dene",
+		msgSinglePayment:      "Tek çekim",
+		msgInstallmentCount:   "%d taksit",
 		errCardHolder:         "Kart üzerindeki adı girin.",
 		errCardNumber:         "12 ile 19 haneli bir kart numarası girin.",
 		errCardLuhn:           "Bu kart numarası geçerli değil. Yazım hatası olup olmadığını kontrol edin.",

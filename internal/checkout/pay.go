@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -141,9 +140,9 @@ func (s *Server) payVM(pc *payContext, selected int) templates.PayPage {
 		selected = counts[0]
 	}
 	for _, n := range counts {
-		label := strconv.Itoa(n) + " " + map[string]string{"tr": "taksit", "en": "installments"}[pc.lang]
+		label := tr(pc.lang, msgInstallmentCount, n)
 		if n == 1 {
-			label = map[string]string{"tr": "Tek çekim", "en": "Single payment"}[pc.lang]
+			label = tr(pc.lang, msgSinglePayment)
 		}
 		vm.Installments = append(vm.Installments, templates.Installment{Count: n, Label: label, Selected: n == selected})
 	}

@@ -2,12 +2,15 @@ package checkout
 
 import (
 	"net/http"
+
+	"github.com/labstack/echo/v4/middleware"
 )
 
 // routes registers every route of the server, in one place.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.recoverPanics, s.requestID(), s.accessLog, s.securityHeaders)
+	// The access log wraps recovery so that a panic is logged with its 500 status.
+	e.Use(s.requestID(), s.accessLog, s.recoverPanics, s.securityHeaders, middleware.BodyLimit("1M"))
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/static/*", s.handleStatic)

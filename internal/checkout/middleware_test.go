@@ -1,0 +1,52 @@
+package checkout_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAccessLogKeepsQueriesAndBodiesOut(t *testing.T) {
+	e := newEnv(t)
+	r := e.get(e.link(linkParams("L-1", "150.00"), e.clock.Now().Add(time.Hour)))
+	require.Equal(t, http.StatusSeeOther, r.status)
+	id := r.header.Get("X-Request-Id")
+	require.NotEmpty(t, id)
+	e.api(http.MethodPost, "/api/v1/orders", `{"reference":"secret-ref","amount":"1.00","currency":"TRY"}`)
+
+	var found bool
+	sc := bufio.NewScanner(strings.NewReader(e.logs.String()))
+	for sc.Scan() {
+		var line map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &line), sc.Text())
+		if line["request_id"] == id {
+			found = true
+			assert.Equal(t, "request", line["msg"])
+			assert.Equal(t, "GET", line["method"])
+			assert.Equal(t, "/link", line["path"])
+			assert.Equal(t, 303.0, line["status"])
+			assert.Contains(t, line, "duration")
+		}
+	}
+	assert.True(t, found, "the request is logged under its id")
+	assert.NotContains(t, e.logs.String(), "sig=")
+	assert.NotContains(t, e.logs.String(), "shop-link")
+	assert.NotContains(t, e.logs.String(), "secret-ref")
+}
+
+func TestUnknownRoutes(t *testing.T) {
+	e := newEnv(t)
+	page := e.get("/nothing-here")
+	assert.Equal(t, http.StatusNotFound, page.status)
+	assert.Contains(t, page.header.Get("Content-Type"), "text/html")
+
+	api := e.api(http.MethodGet, "/api/v1/nothing", "")
+	assert.Equal(t, http.StatusNotFound, api.status)
+	assert.Contains(t, api.header.Get("Content-Type"), "application/json")
+}
