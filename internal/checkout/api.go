@@ -70,6 +70,7 @@ func (s *Server) handleCreateOrder(c echo.Context) error {
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 	if key != "" {
+		defer s.idempotency.lock(m.ID + "\x00" + key)()
 		rec, err := s.store.LookupIdempotency(ctx, m.ID, key)
 		switch {
 		case err == nil:

@@ -33,6 +33,8 @@ func TestPayPageForm(t *testing.T) {
 		id, _ := field.Attr("id")
 		assert.Equal(t, 1, d.Find(`label[for="`+id+`"]`).Length(), "label for %s", name)
 	}
+	inputmode, _ := form.Find("#card_number").Attr("inputmode")
+	assert.Equal(t, "numeric", inputmode)
 	token, _ := form.Find(`input[name="form_token"]`).Attr("value")
 	assert.NotEmpty(t, token)
 	assert.Contains(t, d.Text(), "TRY 1,234.50")
@@ -58,6 +60,7 @@ func TestPayPageLocaleAndAmount(t *testing.T) {
 	plain := e.createOrder(`{"reference":"R-1","amount":"1234.50","currency":"TRY"}`)["id"].(string)
 	en := e.createOrder(`{"reference":"R-2","amount":"1234.50","currency":"TRY","locale":"en"}`)["id"].(string)
 	usd := e.createOrder(`{"reference":"R-3","amount":"99.90","currency":"USD","locale":"tr"}`)["id"].(string)
+	big := e.createOrder(`{"reference":"R-4","amount":"1234567","currency":"EUR"}`)["id"].(string)
 	cases := []struct {
 		name, id, acceptLanguage, lang, amount string
 	}{
@@ -65,6 +68,8 @@ func TestPayPageLocaleAndAmount(t *testing.T) {
 		{"from Accept-Language", plain, "de-DE, en;q=0.8", "en", "TRY 1,234.50"},
 		{"order locale wins", en, "tr-TR", "en", "TRY 1,234.50"},
 		{"foreign currency", usd, "en", "tr", "99,90 USD"},
+		{"millions in Turkish", big, "", "tr", "1.234.567,00 EUR"},
+		{"millions in English", big, "en", "en", "EUR 1,234,567.00"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

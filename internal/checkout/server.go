@@ -1,7 +1,3 @@
-// Package checkout is the HTTP face of the product: the buyer's card pages, the return
-// from the bank, signed storefront links and the merchant API. Handlers read input, call
-// the orders store and the Moka client, and render; they return errors, and one central
-// error handler turns domain errors into JSON for the API or an HTML page for buyers.
 package checkout
 
 import (
@@ -78,6 +74,8 @@ type Server struct {
 	istanbul  *time.Location
 	merchants map[string]*merchant
 	ordered   []*merchant // in configuration order, for API key lookup
+
+	idempotency keyLocks
 }
 
 // New checks opts, registers every merchant with the store and builds the routes.
