@@ -30,6 +30,7 @@ func startSandbox(t *testing.T, mutate ...func(*Config)) *sandbox {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) }))
 	t.Cleanup(hs.Close)
 	cfg := DemoConfig(hs.URL)
+	cfg.RefundDelay = 0 // tests complete refunds explicitly unless they test the delay
 	for _, m := range mutate {
 		m(&cfg)
 	}

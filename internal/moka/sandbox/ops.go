@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -190,7 +191,7 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.nextRefund++
-	p.refund = &refundRequest{id: s.nextRefund, amount: amount, subs: subs}
+	p.refund = &refundRequest{id: s.nextRefund, amount: amount, subs: subs, created: s.now()}
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, RefundRequestID: moka.String(strconv.FormatInt(s.nextRefund, 10))})
 }
 
@@ -201,9 +202,15 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
 func (s *Server) CompleteRefunds() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.completeRefunds(time.Time{})
+}
+
+// completeRefunds completes the pending requests created before cutoff, or all of them
+// when cutoff is zero; the caller holds s.mu.
+func (s *Server) completeRefunds(cutoff time.Time) {
 	for _, p := range s.payments {
 		rr := p.refund
-		if rr == nil {
+		if rr == nil || (!cutoff.IsZero() && !rr.created.Before(cutoff)) {
 			continue
 		}
 		p.refund = nil

@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"encoding/json"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -164,4 +166,23 @@ func TestDetailCodes(t *testing.T) {
 	out, d := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{PaymentID: moka.String(jsonInt(id))})
 	isSuccess(t, out)
 	assert.Equal(t, req.OtherTrxCode, d.PaymentDetail.OtherTrxCode)
+}
+
+func TestRefundCompletesAfterDelay(t *testing.T) {
+	base := time.Now()
+	var offset time.Duration
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return base.Add(offset) }
+	s := startSandbox(t, func(c *Config) { c.Now, c.RefundDelay = now, time.Minute })
+	req, vpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+	out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("3")})
+	isSuccess(t, out)
+	assert.Equal(t, "0", s.detail(req.OtherTrxCode).PaymentDetail.RefAmount.String(), "pending before the delay")
+
+	mu.Lock()
+	offset = time.Minute + time.Second
+	mu.Unlock()
+	d := s.detail(req.OtherTrxCode)
+	assert.Equal(t, "3", d.PaymentDetail.RefAmount.String())
+	assert.Equal(t, moka.Int(moka.PaymentStatusPayment), d.PaymentDetail.PaymentStatus, "partial refund keeps the payment paid")
 }

@@ -21,6 +21,10 @@ type Config struct {
 	// PublicURL is the sandbox's own origin (e.g. http://127.0.0.1:8081), used to build
 	// the bank page URL returned as Data.Url.
 	PublicURL string
+	// RefundDelay, when positive, completes a pending refund request on its own once it is
+	// this old (checked on every service call), so demo refunds settle without a hook.
+	// Zero leaves completion to CompleteRefunds.
+	RefundDelay time.Duration
 }
 
 // Dealer is one Moka dealer account with the settings that change the sandbox's answers.
@@ -59,6 +63,7 @@ func DemoConfig(publicURL string) Config {
 			MaxInstallments: 12,
 			Authorized:      true,
 		}},
+		RefundDelay: time.Minute,
 	}
 }
 
@@ -149,6 +154,9 @@ func (s *Server) service(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		f := s.fault
+		if s.cfg.RefundDelay > 0 {
+			s.completeRefunds(s.now().Add(-s.cfg.RefundDelay))
+		}
 		s.mu.Unlock()
 		if f.Path != "" && f.Path != r.URL.Path {
 			f = Fault{}

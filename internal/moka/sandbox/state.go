@@ -68,9 +68,10 @@ type trx struct {
 }
 
 type refundRequest struct {
-	id     int64
-	amount decimal.Decimal
-	subs   map[int64]decimal.Decimal
+	id      int64
+	amount  decimal.Decimal
+	subs    map[int64]decimal.Decimal
+	created time.Time
 }
 
 // istanbul is Turkey's time (UTC+3 all year since 2016); Moka writes dates in it without
