@@ -28,8 +28,12 @@ func NewAmount(d decimal.Decimal) Amount { return Amount{d} }
 // AmountPtr wraps a decimal for an optional field.
 func AmountPtr(d decimal.Decimal) *Amount { return &Amount{d} }
 
-// MarshalJSON writes the amount as a JSON number.
+// MarshalJSON writes the amount as a JSON number with the fraction digits it was made
+// with: 7.50 is written 7.50 and 7.5 stays 7.5 (decimal's String would drop the zero).
 func (a Amount) MarshalJSON() ([]byte, error) {
+	if exp := a.Decimal.Exponent(); exp < 0 {
+		return []byte(a.Decimal.StringFixed(-exp)), nil
+	}
 	return []byte(a.Decimal.String()), nil
 }
 

@@ -1,0 +1,152 @@
+package moka
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout bounds one Moka call when no WithTimeout option is given.
+const DefaultTimeout = 30 * time.Second
+
+// maxResponseBytes bounds how much of an answer is read: Moka's largest answer, a
+// 1000-record transaction list, stays well below it.
+const maxResponseBytes = 1 << 20
+
+// Client calls the Moka API for one dealer. It is safe for concurrent use and never logs:
+// request bodies carry card data.
+type Client struct {
+	baseURL string
+	auth    Authentication
+	http    *http.Client
+	timeout time.Duration
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient replaces the HTTP client, e.g. for a proxy or a test transport.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.http = hc
+		}
+	}
+}
+
+// WithTimeout bounds each call, on top of any deadline of the caller's context.
+// Zero or a negative value keeps the default.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// New returns a client for the dealer creds at baseURL (scheme and host, e.g. Moka's test
+// host or our sandbox; a trailing slash is ignored). The base URL is configuration because
+// test, live and sandbox hosts differ.
+func New(baseURL string, creds Credentials, opts ...Option) *Client {
+	c := &Client{
+		baseURL: strings.TrimRight(strings.TrimSpace(baseURL), "/"),
+		auth:    creds.Authentication(),
+		http:    &http.Client{},
+		timeout: DefaultTimeout,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// call posts the envelope of req to path and decodes the answer's Data. It returns
+// *Error when Moka's ResultCode is not Success, and ErrMalformedResponse when Data is null.
+func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (*Data, error) {
+	service := path.Base(p)
+	body, err := json.Marshal(Envelope[Req]{PaymentDealerAuthentication: c.auth, PaymentDealerRequest: req})
+	if err != nil {
+		// Only a programming error gets here; the cause names a type, not a value.
+		return nil, fmt.Errorf("moka %s: encode request: %w", service, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+p, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("moka %s: %w: %w", service, ErrUnavailable, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, transportError(ctx, service, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, transportError(ctx, service, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, &StatusError{Service: service, StatusCode: resp.StatusCode}
+	}
+	if len(raw) > maxResponseBytes {
+		return nil, fmt.Errorf("moka %s: %w: answer larger than %d bytes", service, ErrMalformedResponse, maxResponseBytes)
+	}
+
+	var out Response[Data]
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("moka %s: %w: %w", service, ErrMalformedResponse, err)
+	}
+	code := strings.TrimSpace(out.ResultCode)
+	switch {
+	case code == "":
+		return nil, fmt.Errorf("moka %s: %w: no ResultCode", service, ErrMalformedResponse)
+	case code != ResultSuccess:
+		return nil, &Error{Service: service, ResultCode: code, ResultMessage: strings.TrimSpace(out.ResultMessage)}
+	case out.Data == nil:
+		return nil, fmt.Errorf("moka %s: %w: Success without Data", service, ErrMalformedResponse)
+	}
+	return out.Data, nil
+}
+
+// transportError classifies a failed round trip: a deadline (ours or the caller's) is
+// ErrTimeout, anything else ErrUnavailable; both keep the cause for errors.Is.
+func transportError(ctx context.Context, service string, err error) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("moka %s: %w: %w", service, ErrTimeout, err)
+	}
+	return fmt.Errorf("moka %s: %w: %w", service, ErrUnavailable, err)
+}
+
+// bankCall is call for the services whose Data carries the bank's own verdict: an
+// IsSuccessful false under a Success envelope becomes an *Error with Bank set.
+func bankCall[Req any](ctx context.Context, c *Client, p string, req Req) (*BankResult, error) {
+	res, err := call[Req, BankResult](ctx, c, p, req)
+	if err != nil {
+		return nil, err
+	}
+	res.trim()
+	if !res.IsSuccessful {
+		return nil, &Error{Service: path.Base(p), ResultCode: res.ResultCode, ResultMessage: res.ResultMessage, Bank: true}
+	}
+	return res, nil
+}
+
+func (r *BankResult) trim() {
+	r.ResultCode = strings.TrimSpace(r.ResultCode)
+	r.ResultMessage = strings.TrimSpace(r.ResultMessage)
+	r.VirtualPosOrderID = strings.TrimSpace(r.VirtualPosOrderID)
+	r.RefundRequestID = String(strings.TrimSpace(string(r.RefundRequestID)))
+}
