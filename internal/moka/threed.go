@@ -2,6 +2,7 @@ package moka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -36,6 +37,11 @@ func (c *Client) StartThreeDMarketPlace(ctx context.Context, req ThreeDRequest) 
 
 func startThreeD(ctx context.Context, c *Client, p string, req ThreeDRequest) (*ThreeDResult, error) {
 	res, err := call[ThreeDRequest, ThreeDResult](ctx, c, p, req)
+	var me *Error
+	if errors.As(err, &me) {
+		// Moka's messages are free text; should one ever echo the card, it stops here.
+		me.ResultMessage = redact(me.ResultMessage, req.CardNumber, req.CvcNumber)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -51,4 +57,14 @@ func startThreeD(ctx context.Context, c *Client, p string, req ThreeDRequest) (*
 		return nil, fmt.Errorf("moka %s: %w: no usable Url", serviceName(p), ErrMalformedResponse)
 	}
 	return res, nil
+}
+
+// redact replaces every occurrence of the given secrets in s.
+func redact(s string, secrets ...string) string {
+	for _, x := range secrets {
+		if x = strings.TrimSpace(x); x != "" {
+			s = strings.ReplaceAll(s, x, strings.Repeat("*", len(x)))
+		}
+	}
+	return s
 }
