@@ -33,7 +33,8 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient replaces the HTTP client, e.g. for a proxy or a test transport.
+// WithHTTPClient replaces the HTTP client, e.g. for a proxy or a test transport. The
+// default client follows no redirects; a replacement should not either.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
@@ -59,7 +60,7 @@ func New(baseURL string, creds Credentials, opts ...Option) *Client {
 	c := &Client{
 		baseURL: strings.TrimRight(strings.TrimSpace(baseURL), "/"),
 		auth:    creds.Authentication(),
-		http:    &http.Client{},
+		http:    &http.Client{CheckRedirect: refuseRedirect},
 		timeout: DefaultTimeout,
 	}
 	for _, o := range opts {
@@ -67,6 +68,11 @@ func New(baseURL string, creds Credentials, opts ...Option) *Client {
 	}
 	return c
 }
+
+// refuseRedirect stops the default client from following redirects: a 307 or 308 would
+// send the body, card data included, to wherever Moka's answer points. The 3xx answer is
+// then returned as a *StatusError.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // call posts the envelope of req to path and decodes the answer's Data. It returns
 // *Error when Moka's ResultCode is not Success, and ErrMalformedResponse when Data is null.

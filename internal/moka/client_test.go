@@ -235,3 +235,19 @@ func TestErrorsNeverCarryCardData(t *testing.T) {
 		assert.NotContains(t, m, testCVC)
 	}
 }
+
+// A redirect is not followed: the body carries card data and must not go elsewhere.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	elsewhere := newFakeMoka(t, http.StatusOK, []byte(threeDOK))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+moka.PathThreeD, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+
+	_, err := moka.New(srv.URL, testCreds).StartThreeD(context.Background(), validThreeD())
+	var se *moka.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, http.StatusTemporaryRedirect, se.StatusCode)
+	hits, _, _ := elsewhere.received()
+	assert.Zero(t, hits)
+}
