@@ -16,6 +16,8 @@
 //   - *StatusError and ErrUnavailable: Moka could not be reached or answered with an HTTP
 //     error; a 5xx StatusError also matches ErrUnavailable.
 //   - ErrMalformedResponse: an answer that is not Moka's JSON, or lacks what the call needs.
+//   - *ValidationError (matches ErrInvalidRequest): refused before sending; Field names
+//     the request field as Moka spells it.
 //
 // The client never logs: request bodies carry card numbers and CVCs, and no error message
 // repeats anything from a request.
