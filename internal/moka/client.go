@@ -126,7 +126,8 @@ func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (*Da
 }
 
 // transportError classifies a failed round trip: a deadline (ours or the caller's) is
-// ErrTimeout, anything else ErrUnavailable; both keep the cause for errors.Is.
+// ErrTimeout, anything else ErrUnavailable; both keep the cause for errors.Is, so a
+// caller that canceled its own context still finds context.Canceled.
 func transportError(ctx context.Context, service string, err error) error {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
