@@ -1,0 +1,104 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mokacheckout/checkout/internal/moka"
+)
+
+// mokaAPIError maps a failed Moka call to a 502 answer carrying Moka's result code, or
+// returns nil when err did not come from Moka.
+func mokaAPIError(err error) *apiError {
+	var me *moka.Error
+	if errors.As(err, &me) {
+		return &apiError{Status: http.StatusBadGateway, Code: "moka_error",
+			Message: strings.TrimSpace(me.ResultMessage), MokaResultCode: strings.TrimSpace(me.ResultCode)}
+	}
+	if isMokaUnavailable(err) {
+		return &apiError{Status: http.StatusBadGateway, Code: "moka_unavailable", Message: "the payment service did not answer"}
+	}
+	return nil
+}
+
+// isMokaUnavailable reports a failure to get an answer from Moka at all: timeout,
+// HTTP error status, unreadable answer or no connection.
+func isMokaUnavailable(err error) bool {
+	var se *moka.StatusError
+	return errors.Is(err, moka.ErrTimeout) || errors.Is(err, moka.ErrUnavailable) ||
+		errors.Is(err, moka.ErrMalformedResponse) || errors.As(err, &se) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// cardDeclined reports a Moka answer that is about the buyer's card (details, limits,
+// installments): the buyer can fix it, so we say "declined" rather than "unavailable".
+func cardDeclined(err error) (code string, ok bool) {
+	var me *moka.Error
+	if !errors.As(err, &me) {
+		return "", false
+	}
+	code = strings.TrimSpace(me.ResultCode)
+	switch {
+	case strings.Contains(code, ".CheckCardInfo."),
+		strings.HasSuffix(code, ".DailyCardLimitExceeded"),
+		strings.Contains(code, "Installment"):
+		return code, true
+	}
+	return code, false
+}
+
+// mokaResultCode is the code recorded on an attempt whose Moka call failed.
+func mokaResultCode(err error) string {
+	var me *moka.Error
+	var ve *moka.ValidationError
+	switch {
+	case errors.As(err, &me):
+		return strings.TrimSpace(me.ResultCode)
+	case errors.As(err, &ve):
+		return "checkout.invalid_request"
+	case errors.Is(err, moka.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "checkout.moka_timeout"
+	default:
+		return "checkout.moka_unavailable"
+	}
+}
+
+// errMalformedAnswer marks a Moka success answer we cannot use.
+var errMalformedAnswer = moka.ErrMalformedResponse
+
+// mokaMessage is the message recorded on an attempt whose Moka call failed, and whether
+// Moka itself refused the request (as opposed to not answering).
+func mokaMessage(err error) (string, bool) {
+	var me *moka.Error
+	if errors.As(err, &me) {
+		return strings.TrimSpace(me.ResultMessage), true
+	}
+	var ve *moka.ValidationError
+	if errors.As(err, &ve) {
+		// Refused by the client before sending: our request, not Moka, is at fault.
+		return ve.Error(), true
+	}
+	return "the payment service did not answer", false
+}
+
+// newMokaClient builds the merchant's Moka client.
+func newMokaClient(m Merchant, timeout time.Duration) payer {
+	return moka.New(m.MokaBaseURL, m.Moka, moka.WithTimeout(timeout))
+}
+
+// validateMarketplace runs Moka's scenario rules and names the failing field our way.
+func validateMarketplace(in orderInput) error {
+	err := moka.ValidateMarketplace(in.Amount, mokaCurrency(in.Currency), in.CommissionScenario, mokaSubDealers(in.SubDealers))
+	if err == nil {
+		return nil
+	}
+	var ve *moka.ValidationError
+	if errors.As(err, &ve) {
+		field := ourField(ve.Field)
+		return badRequest(codeForField(field), field, ve.Reason)
+	}
+	return badRequest("sub_dealers_invalid", "sub_dealers", err.Error())
+}
