@@ -120,7 +120,10 @@ func isHTTPURL(raw string) bool {
 }
 
 // mokaFailed ends the attempt whose Moka call failed and shows the form again with an
-// alert: 402 when Moka refused the card, 502 when Moka could not be used at all.
+// alert: 402 when Moka refused the card, 502 when Moka could not be used at all. Ending
+// the attempt is safe even after a timeout, when Moka may have opened a 3-D session: the
+// buyer never got its URL, and a 3-D payment cannot complete without the buyer's step at
+// the bank. Reconciliation still finds the attempt by its OtherTrxCode.
 func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, installments int, cause error) error {
 	code := mokaResultCode(cause)
 	message, refused := mokaMessage(cause)
