@@ -155,6 +155,7 @@ var pages = template.Must(template.New("pages").Parse(`
       url: frame.dataset.checkoutUrl,
       onResult: function (r) {
         out.setAttribute("data-status", r.status);
+        out.setAttribute("data-order", r.order);
         out.textContent = r.status;
       }
     });

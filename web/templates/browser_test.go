@@ -1,13 +1,10 @@
 package templates
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -15,29 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mokacheckout/checkout/internal/browsertest"
 	"github.com/mokacheckout/checkout/web/static"
 )
-
-// browser starts headless Chromium, or skips when there is none (CHROME_PATH wins).
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := os.Getenv("CHROME_PATH")
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if path != "" {
-			break
-		}
-		path, _ = exec.LookPath(name)
-	}
-	if path == "" {
-		t.Skip("Chromium not installed; set CHROME_PATH to run the script tests")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
 
 // checkoutPages serves the real components and static files, like the checkout server does,
 // and hands every card form post to posted.
@@ -71,7 +48,7 @@ func checkoutPages(posted chan<- url.Values) http.Handler {
 // TestCardScript types into the real card form: grouping, brand, inline errors in the page's
 // language, and a submit that posts the fields once.
 func TestCardScript(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.New(t, 30*time.Second)
 	posted := make(chan url.Values, 2)
 	co := httptest.NewServer(checkoutPages(posted))
 	defer co.Close()
@@ -122,7 +99,7 @@ func TestCardScript(t *testing.T) {
 // TestEmbedScript mounts checkout pages from another origin with embed.js: the iframe
 // resizes, the result arrives once, and a forged message from the page itself is ignored.
 func TestEmbedScript(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.New(t, 30*time.Second)
 	co := httptest.NewServer(checkoutPages(make(chan url.Values, 1)))
 	defer co.Close()
 	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
