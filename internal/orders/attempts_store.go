@@ -155,6 +155,11 @@ func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash strin
 // (reason attempts_exhausted) when no attempts remain; events order.payment_failed and,
 // for expired or canceled, the status event. An attempt that has already ended is left
 // as it is, and the current order is returned without error.
+//
+// A redirected attempt is refused with invalid_transition: the buyer holds the bank's
+// URL, so the bank may still charge and post a verified success. Only that return
+// (RecordOutcome) or an answer from Moka about the attempt may end it; failing it here
+// would let a real payment arrive for an order already reopened for another attempt.
 func (s *Store) FailAttempt(ctx context.Context, attemptID, resultCode, resultMessage string) (*Order, error) {
 	var out *Order
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
@@ -162,9 +167,12 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID, resultCode, resultMe
 		if err != nil {
 			return err
 		}
+		if a.Status == AttemptRedirected {
+			return newError(CodeInvalidTransition, "", "attempt %s is at the bank; only its return can end it", attemptID)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, result_code = ?, result_message = ?,
-			completed_at = ? WHERE id = ? AND status IN (?, ?)`,
-			AttemptFailed, resultCode, resultMessage, formatTime(s.now()), attemptID, AttemptCreated, AttemptRedirected)
+			completed_at = ? WHERE id = ? AND status = ?`,
+			AttemptFailed, resultCode, resultMessage, formatTime(s.now()), attemptID, AttemptCreated)
 		if err != nil {
 			return err
 		}

@@ -171,6 +171,28 @@ func TestFailAttempt(t *testing.T) {
 	}
 }
 
+// An attempt at the bank may still be charged, so FailAttempt must not end it: the verified
+// success that follows has to make the order paid, not find it reopened.
+func TestFailAttemptRefusesAttemptAtTheBank(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := f.redirectedAttempt(t, o.ID)
+
+	_, err := f.store.FailAttempt(ctx, a.ID, "checkout.timeout", "no answer")
+	assert.Equal(t, orders.CodeInvalidTransition, orders.ErrorCode(err))
+	got, err := f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusProcessing, got.Status)
+	assert.Equal(t, orders.AttemptRedirected, got.Attempts[0].Status)
+
+	res, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
+	require.NoError(t, err)
+	assert.True(t, res.Recorded)
+	assert.Equal(t, orders.StatusPaid, res.Order.Status)
+	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaid}, f.eventTypes(t, o.ID))
+}
+
 func TestRecordOutcome(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -291,4 +313,49 @@ func TestRecordOutcomeRaceRecordsOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, orders.StatusPaid, got.Status)
 	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaid}, f.eventTypes(t, o.ID))
+}
+
+// Success and failure returns racing for one attempt: whichever is recorded first is the
+// only outcome, the order ends in the matching status, and exactly one event follows.
+func TestRecordOutcomeRaceMixedOutcomesRecordsOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := f.redirectedAttempt(t, o.ID)
+
+	const n = 20
+	results := make([]orders.RecordResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out := orders.Outcome{Success: i%2 == 0, TrxCode: "T1", ResultCode: "3DFailed"}
+			results[i], errs[i] = f.store.RecordOutcome(ctx, a.ID, out)
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	var winner *orders.RecordResult
+	for i := range n {
+		require.NoError(t, errs[i])
+		if results[i].Recorded {
+			require.Nil(t, winner, "two callers recorded an outcome")
+			winner = &results[i]
+		}
+	}
+	require.NotNil(t, winner)
+	got, err := f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	want, event := orders.StatusOpen, orders.EventOrderPaymentFailed
+	if winner.Attempt.Status == orders.AttemptSucceeded {
+		want, event = orders.StatusPaid, orders.EventOrderPaid
+	}
+	assert.Equal(t, want, got.Status)
+	assert.Equal(t, winner.Attempt.Status, got.Attempts[0].Status)
+	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, event}, f.eventTypes(t, o.ID))
 }

@@ -16,6 +16,9 @@ const (
 	EventOrderPaymentFailed = "order.payment_failed"
 	EventOrderExpired       = "order.expired"
 	EventOrderCanceled      = "order.canceled"
+	// EventOrderPartiallyRefunded and EventOrderRefunded follow completed refunds.
+	EventOrderPartiallyRefunded = "order.partially_refunded"
+	EventOrderRefunded          = "order.refunded"
 	// EventOrderPaymentConflict records a successful bank return for an order that was no
 	// longer waiting for it (the order had already left processing). The money may have
 	// been taken twice, so a human must look: the order's status is left as it was.
@@ -24,11 +27,13 @@ const (
 
 // statusEvents names the event written when an order enters a status.
 var statusEvents = map[Status]string{
-	StatusProcessing: EventOrderProcessing,
-	StatusPaid:       EventOrderPaid,
-	StatusAuthorized: EventOrderAuthorized,
-	StatusExpired:    EventOrderExpired,
-	StatusCanceled:   EventOrderCanceled,
+	StatusProcessing:        EventOrderProcessing,
+	StatusPaid:              EventOrderPaid,
+	StatusAuthorized:        EventOrderAuthorized,
+	StatusExpired:           EventOrderExpired,
+	StatusCanceled:          EventOrderCanceled,
+	StatusPartiallyRefunded: EventOrderPartiallyRefunded,
+	StatusRefunded:          EventOrderRefunded,
 }
 
 type eventOrder struct {

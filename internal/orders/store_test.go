@@ -148,6 +148,27 @@ func TestCreateOrderDuplicateReference(t *testing.T) {
 	assert.Equal(t, []string{orders.EventOrderCreated}, f.eventTypes(t, first.ID))
 }
 
+// The schema itself refuses a second order with the same reference and a second attempt
+// with the same OtherTrxCode, whatever the code above it checks.
+func TestSchemaUniqueConstraints(t *testing.T) {
+	f := newFixture(t)
+	o := f.newOrder(t, "dup")
+	a := f.redirectedAttempt(t, o.ID)
+
+	// A copy of the order's row under a new id: only the reference can collide.
+	_, err := f.raw.Exec(`CREATE TEMP TABLE copy AS SELECT * FROM orders WHERE id = ?;
+		UPDATE copy SET id = 'ord_copy';
+		INSERT INTO orders SELECT * FROM copy;`, o.ID)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UNIQUE constraint failed: orders.merchant_id, orders.reference")
+
+	o2 := f.newOrder(t, "other")
+	b := f.redirectedAttempt(t, o2.ID)
+	_, err = f.raw.Exec(`UPDATE attempts SET other_trx_code = ? WHERE id = ?`, a.OtherTrxCode, b.ID)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UNIQUE constraint failed: attempts.other_trx_code")
+}
+
 func TestCreateOrderUnknownMerchant(t *testing.T) {
 	f := newFixture(t)
 	err := f.store.CreateOrder(context.Background(), &orders.Order{MerchantID: "ghost", Reference: "x",
