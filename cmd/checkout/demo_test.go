@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/moka"
 )
 
 // TestDemoMode starts the real program in demo mode on free ports, follows the printed
@@ -184,4 +187,34 @@ func tail(s string) string {
 		return "..." + s[len(s)-2000:]
 	}
 	return s
+}
+
+// TestSandboxCommand runs `checkout sandbox` alone and starts a 3-D payment on it through
+// the Moka client, as a merchant's own integration would.
+func TestSandboxCommand(t *testing.T) {
+	addr := freeAddrs(t, 1)[0]
+	r := startRun(t, nil, "sandbox", "-addr", addr)
+	base := "http://" + addr
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(r.stdout.String(), "Moka sandbox: "+base) {
+		select {
+		case err := <-r.done:
+			t.Fatalf("sandbox stopped early: %v\n%s", err, tail(r.stderr.String()))
+		case <-time.After(20 * time.Millisecond):
+		}
+		require.True(t, time.Now().Before(deadline), "sandbox did not start")
+	}
+	assert.Contains(t, r.stdout.String(), "Dealer: demo-dealer / demo-user / demo-pass")
+
+	client := moka.New(base, moka.Credentials{DealerCode: "demo-dealer", Username: "demo-user", Password: "demo-pass"})
+	res, err := client.StartThreeD(t.Context(), moka.ThreeDRequest{
+		CardHolderFullName: "Ayse Yilmaz", CardNumber: "4183441122223339", ExpMonth: "12", ExpYear: "2030",
+		CvcNumber: "000", Amount: moka.NewAmount(decimal.RequireFromString("10.00")), Currency: "TL",
+		OtherTrxCode: "SANDBOX-CMD-1", ReturnHash: 1, RedirectURL: "http://127.0.0.1:1/return",
+	})
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(res.URL, base+"/"), "the bank page is on the sandbox's origin: %s", res.URL)
+	assert.NotEmpty(t, res.CodeForHash)
+	assert.Equal(t, http.StatusOK, r.get(t, res.URL).StatusCode, "the bank page answers")
+	r.stop(t)
 }
