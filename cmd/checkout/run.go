@@ -26,7 +26,8 @@ Commands:
   sandbox      run the Moka sandbox alone: -addr 127.0.0.1:8081
   link         print a signed storefront link: -merchant -reference -amount -currency
                -description -installments -return-url -locale -expires [-config FILE]
-  healthcheck  exit 0 when the server answers: -url http://127.0.0.1:8080/healthz
+  healthcheck  exit 0 when the server answers: -url (default /healthz at CHECKOUT_ADDR,
+               a 0.0.0.0 host as 127.0.0.1; http://127.0.0.1:8080/healthz without it)
   version      print the version (also --version)
   help         print this help (also -h)
 
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "link":
 		return runLink(flags, getenv, time.Now(), stdout, stderr)
 	case "healthcheck":
-		return runHealthcheck(ctx, flags, stdout, stderr)
+		return runHealthcheck(ctx, flags, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "checkout", buildVersion())
 		return nil
@@ -114,9 +115,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	})
 }
 
-func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runHealthcheck asks the checkout's /healthz. Without -url it asks where CHECKOUT_ADDR
+// says the server listens, so a container that moves the port (the Docker HEALTHCHECK
+// runs in the same environment as the server) needs no second setting.
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	url := fs.String("url", "http://127.0.0.1:8080/healthz", "health endpoint")
+	url := fs.String("url", healthURL(getenv), "health endpoint (default from $"+config.EnvAddr+")")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after")
 	if done, err := parseFlags(fs, args, stderr); done {
 		return err
@@ -138,4 +142,15 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintln(stdout, "ok")
 	return nil
+}
+
+// healthURL is the /healthz URL of the server listening at CHECKOUT_ADDR, or at the
+// default address when that is unset; a wildcard host (0.0.0.0, ::, none) is asked on
+// 127.0.0.1.
+func healthURL(getenv func(string) string) string {
+	addr := getenv(config.EnvAddr)
+	if addr == "" {
+		addr = config.DefaultAddr
+	}
+	return config.URLForAddr(addr) + "/healthz"
 }

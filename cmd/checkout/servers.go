@@ -36,15 +36,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		}
 	}()
 
-	srv, err := checkout.New(checkout.Options{
-		PublicURL:     cfg.PublicURL,
-		Merchants:     merchants(cfg.Merchants),
-		Store:         store,
-		Logger:        log,
-		MaxAttempts:   cfg.MaxAttempts,
-		DefaultExpiry: cfg.DefaultOrderExpiry,
-		MokaTimeout:   cfg.MokaTimeout,
-	})
+	srv, err := checkout.New(checkoutOptions(cfg, store, log))
 	if err != nil {
 		return err
 	}
@@ -68,6 +60,20 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		})
 	}
 	return serveAll(ctx, log, services, ready)
+}
+
+// checkoutOptions turns the configuration into the checkout's options.
+func checkoutOptions(cfg *config.Config, store *orders.Store, log *slog.Logger) checkout.Options {
+	return checkout.Options{
+		PublicURL:         cfg.PublicURL,
+		Merchants:         merchants(cfg.Merchants),
+		Store:             store,
+		Logger:            log,
+		MaxAttempts:       cfg.MaxAttempts,
+		DefaultExpiry:     cfg.DefaultOrderExpiry,
+		MokaTimeout:       cfg.MokaTimeout,
+		TrustProxyHeaders: cfg.TrustProxyHeaders,
+	}
 }
 
 // merchants converts configured merchants to the checkout's; config does not import

@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -50,9 +51,20 @@ func apiMerchant(c echo.Context) *merchant {
 	return m
 }
 
-// handleCreateOrder creates an order. With an Idempotency-Key, the first answer for the
-// key is stored and given again to a repeat with the same body; a different body under
-// the same key is refused with 409.
+// handleCreateOrder creates an order. With an Idempotency-Key, the answer is stored and
+// given again to a repeat with the same body; a different body under the same key is
+// refused with 409.
+//
+// Two rules, as Stripe has them, keep a key usable after a mistake:
+//   - Only a request that passed validation and started executing stores its answer: the
+//     201, and any answer decided after that (a duplicate reference, a store conflict). A
+//     400 from the input checks (bad JSON, unknown field, invalid amount...) is not stored,
+//     so the merchant can fix the body and retry with the same key. Neither is a 5xx, which
+//     may succeed on a retry.
+//   - The body is compared by the SHA-256 of its compacted JSON (json.Compact), so the
+//     same JSON with other whitespace is the same request. Key order and string escapes
+//     still count: reordered fields are a different body. A body that is not JSON is
+//     hashed as it is; it fails validation and is never stored anyway.
 func (s *Server) handleCreateOrder(c echo.Context) error {
 	m := apiMerchant(c)
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxAPIBody+1))
@@ -67,8 +79,7 @@ func (s *Server) handleCreateOrder(c echo.Context) error {
 	if len(key) > 255 {
 		return badRequest("idempotency_key_invalid", "Idempotency-Key", "the Idempotency-Key must be at most 255 characters")
 	}
-	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
+	hash := requestHash(body)
 	if key != "" {
 		defer s.idempotency.lock(m.ID + "\x00" + key)()
 		rec, err := s.store.LookupIdempotency(ctx, m.ID, key)
@@ -80,8 +91,8 @@ func (s *Server) handleCreateOrder(c echo.Context) error {
 		}
 	}
 
-	status, answer := s.createOrder(c, m, body)
-	if key != "" && status < 500 {
+	status, answer, executed := s.createOrder(c, m, body)
+	if key != "" && executed && status < 500 {
 		rec, err := s.store.SaveIdempotency(ctx, orders.IdempotencyRecord{
 			MerchantID: m.ID, Key: key, RequestHash: hash, StatusCode: status, Body: answer,
 		})
@@ -91,6 +102,17 @@ func (s *Server) handleCreateOrder(c echo.Context) error {
 		return s.replay(c, rec, hash)
 	}
 	return c.JSONBlob(status, answer)
+}
+
+// requestHash identifies a request body for Idempotency-Key: the hex SHA-256 of its
+// compacted JSON, or of the raw bytes when it is not JSON.
+func requestHash(body []byte) string {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body); err == nil {
+		body = compact.Bytes()
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // replay answers with a stored idempotent answer, or 409 when the key was first used
@@ -104,8 +126,9 @@ func (s *Server) replay(c echo.Context, rec *orders.IdempotencyRecord, hash stri
 }
 
 // createOrder runs the creation and returns the answer as status and JSON body, errors
-// included, so that an idempotent repeat can be given the very same bytes.
-func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (int, []byte) {
+// included, so that an idempotent repeat can be given the very same bytes. executed is
+// false when the input checks refused the request before anything was done.
+func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (status int, answer []byte, executed bool) {
 	o, err := func() (*orders.Order, error) {
 		var req createOrderRequest
 		if err := decodeStrict(body, &req); err != nil {
@@ -119,6 +142,7 @@ func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (int, []b
 		if err != nil {
 			return nil, err
 		}
+		executed = true
 		if err := s.store.CreateOrder(c.Request().Context(), o); err != nil {
 			return nil, err
 		}
@@ -130,13 +154,13 @@ func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (int, []b
 			s.log.Error("create order", "request_id", requestIDOf(c), "error", err.Error())
 		}
 		b, _ := json.Marshal(errorJSON{Error: errorBody{Code: ae.Code, Message: ae.Message, Field: ae.Field, MokaResultCode: ae.MokaResultCode}})
-		return ae.Status, b
+		return ae.Status, b, executed
 	}
 	b, err := json.Marshal(s.orderJSON(o))
 	if err != nil {
-		return http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		return http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`), executed
 	}
-	return http.StatusCreated, b
+	return http.StatusCreated, b, executed
 }
 
 // handleGetOrder shows one of the merchant's orders; another merchant's order is 404.

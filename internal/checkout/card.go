@@ -4,6 +4,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+)
+
+const (
+	// maxHolderRunes bounds the name on the card. Moka documents no limit for
+	// CardHolderFullName; the card page's maxlength is the same number.
+	maxHolderRunes = 100
+	// cardNumberDigits or more digits make the holder field a card number, not a name:
+	// the shortest card number has 12 digits, and no name needs that many.
+	cardNumberDigits = 12
 )
 
 // cardInput is what the buyer typed. Number and CVC live only in memory for the length
@@ -23,8 +33,16 @@ type cardInput struct {
 func cardForm(get func(string) string, allowed []int, now time.Time, loc *time.Location) (cardInput, map[string]string) {
 	errs := map[string]string{}
 	in := cardInput{Holder: strings.Join(strings.Fields(get("card_holder")), " ")}
-	if in.Holder == "" || len([]rune(in.Holder)) > 100 {
+	switch {
+	case in.Holder == "":
 		errs["card_holder"] = errCardHolder
+	case holderDigits(in.Holder) >= cardNumberDigits:
+		// Most likely the card number typed into the wrong field: it must go neither to
+		// the store (the attempt keeps the holder) nor to Moka as a name.
+		errs["card_holder"] = errCardHolderDigits
+		in.Holder = ""
+	case len([]rune(in.Holder)) > maxHolderRunes:
+		errs["card_holder"] = errCardHolderLong
 	}
 
 	number := strings.NewReplacer(" ", "", "-", "").Replace(get("card_number"))
@@ -130,6 +148,18 @@ func luhn(number string) bool {
 		double = !double
 	}
 	return sum%10 == 0
+}
+
+// holderDigits counts the digits of a holder name, in any script: a card number typed
+// with full-width digits is still a card number.
+func holderDigits(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
 }
 
 func allDigits(s string) bool {

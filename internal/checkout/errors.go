@@ -41,6 +41,7 @@ type pageError struct {
 	LinkText string // message key
 	Lang     string // "" = from Accept-Language
 	Embedded bool
+	Origin   string    // the embedding page's origin (validated), for frame.js's resize messages
 	merchant *merchant // for branding and CSP, when known
 }
 

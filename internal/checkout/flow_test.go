@@ -43,11 +43,15 @@ func TestPayFlowSuccess(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, r.status, r.body)
 	require.True(t, strings.HasPrefix(r.location(), e.bankURL+"/"), r.location())
 
-	// While the buyer is at the bank, the page says so and no second attempt starts.
+	// While the buyer is at the bank, the page says so and no second attempt starts: a
+	// second post joins the bank session already open.
 	busy := e.get("/pay/" + id)
 	assert.Equal(t, http.StatusConflict, busy.status)
 	assert.Equal(t, 0, busy.doc(t).Find("#card-form").Length())
-	assert.Equal(t, http.StatusConflict, e.postForm(action, cardValues(successCard, token)).status)
+	second := e.postForm(action, cardValues(successCard, token))
+	assert.Equal(t, http.StatusSeeOther, second.status)
+	assert.Equal(t, r.location(), second.location())
+	assert.Len(t, attempts(e.order(id)), 1)
 
 	target, fields := e.bankReturn(r.location(), sandbox.DemoOTP)
 	assert.True(t, strings.HasPrefix(target, e.url+"/pay/"+id+"/return/att_"), target)

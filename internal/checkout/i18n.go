@@ -26,6 +26,7 @@ const (
 	msgUnknownMerchant    = "unknown_merchant"
 	msgLinkConflict       = "link_conflict"
 	msgLinkConflictText   = "link_conflict_text"
+	msgLinkInvalidField   = "link_invalid_field"
 	msgPayTitle           = "pay_title"
 	msgOrderPaid          = "order_paid"
 	msgOrderPaidText      = "order_paid_text"
@@ -38,6 +39,7 @@ const (
 	msgOrderCanceledText  = "order_canceled_text"
 	msgInProgress         = "in_progress"
 	msgInProgressText     = "in_progress_text"
+	msgContinueAtBank     = "continue_at_bank"
 	msgExhaustedText      = "exhausted_text"
 	msgDeclined           = "declined"
 	msgMokaFailed         = "moka_failed"
@@ -58,6 +60,8 @@ const (
 	msgSinglePayment      = "single_payment"
 	msgInstallmentCount   = "installment_count"
 	errCardHolder         = "err_card_holder"
+	errCardHolderDigits   = "err_card_holder_digits"
+	errCardHolderLong     = "err_card_holder_long"
 	errCardNumber         = "err_card_number"
 	errCardLuhn           = "err_card_luhn"
 	errExpMonth           = "err_exp_month"
@@ -87,6 +91,7 @@ var messages = map[string]map[string]string{
 		msgUnknownMerchant:    "This payment link does not belong to a known shop.",
 		msgLinkConflict:       "Payment link conflict",
 		msgLinkConflictText:   "An order with this reference already exists with a different amount or currency.",
+		msgLinkInvalidField:   "This payment link is not valid (%s). Ask the shop for a new one.",
 		msgPayTitle:           "Pay %s",
 		msgOrderPaid:          "This order is paid",
 		msgOrderPaidText:      "The payment for this order has been received. Nothing more to pay.",
@@ -99,6 +104,7 @@ var messages = map[string]map[string]string{
 		msgOrderCanceledText:  "This order can no longer be paid. Ask the shop for a new payment link.",
 		msgInProgress:         "Payment in progress",
 		msgInProgressText:     "A payment for this order is in progress at the bank. Finish it there, or wait a few minutes and reload this page.",
+		msgContinueAtBank:     "Continue at your bank",
 		msgExhaustedText:      "Too many payment attempts were made for this order. Ask the shop for a new payment link.",
 		msgDeclined:           "The card was declined. Check the card details, or use another card.",
 		msgMokaFailed:         "The payment could not be started. Try again, or use another card.",
@@ -119,6 +125,8 @@ var messages = map[string]map[string]string{
 		msgSinglePayment:      "Single payment",
 		msgInstallmentCount:   "%d installments",
 		errCardHolder:         "Enter the name on the card.",
+		errCardHolderDigits:   "Enter the name on the card here, not the card number.",
+		errCardHolderLong:     "The name on the card can be at most 100 characters.",
 		errCardNumber:         "Enter a card number of 12 to 19 digits.",
 		errCardLuhn:           "This card number is not valid. Check it for typos.",
 		errExpMonth:           "Enter the expiry month (1-12).",
@@ -146,6 +154,7 @@ var messages = map[string]map[string]string{
 		msgUnknownMerchant:    "Bu ödeme bağlantısı tanınan bir mağazaya ait değil.",
 		msgLinkConflict:       "Ödeme bağlantısı çakışması",
 		msgLinkConflictText:   "Bu referansla farklı tutar veya para birimine sahip bir sipariş zaten var.",
+		msgLinkInvalidField:   "Bu ödeme bağlantısı geçerli değil (%s). Mağazadan yeni bir bağlantı isteyin.",
 		msgPayTitle:           "%s öde",
 		msgOrderPaid:          "Bu sipariş ödendi",
 		msgOrderPaidText:      "Bu siparişin ödemesi alındı. Ödenecek bir şey kalmadı.",
@@ -158,6 +167,7 @@ var messages = map[string]map[string]string{
 		msgOrderCanceledText:  "Bu sipariş artık ödenemez. Mağazadan yeni bir ödeme bağlantısı isteyin.",
 		msgInProgress:         "Ödeme sürüyor",
 		msgInProgressText:     "Bu sipariş için bankada süren bir ödeme var. Ödemeyi orada tamamlayın ya da birkaç dakika bekleyip sayfayı yenileyin.",
+		msgContinueAtBank:     "Bankanızda devam edin",
 		msgExhaustedText:      "Bu sipariş için çok fazla ödeme denemesi yapıldı. Mağazadan yeni bir ödeme bağlantısı isteyin.",
 		msgDeclined:           "Kart reddedildi. Kart bilgilerini kontrol edin ya da başka bir kart kullanın.",
 		msgMokaFailed:         "Ödeme başlatılamadı. Tekrar deneyin ya da başka bir kart kullanın.",
@@ -178,6 +188,8 @@ var messages = map[string]map[string]string{
 		msgSinglePayment:      "Tek çekim",
 		msgInstallmentCount:   "%d taksit",
 		errCardHolder:         "Kart üzerindeki adı girin.",
+		errCardHolderDigits:   "Buraya kart numarasını değil, kart üzerindeki adı girin.",
+		errCardHolderLong:     "Kart üzerindeki ad en fazla 100 karakter olabilir.",
 		errCardNumber:         "12 ile 19 haneli bir kart numarası girin.",
 		errCardLuhn:           "Bu kart numarası geçerli değil. Yazım hatası olup olmadığını kontrol edin.",
 		errExpMonth:           "Son kullanma ayını girin (1-12).",

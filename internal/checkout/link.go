@@ -19,30 +19,33 @@ import (
 // that disagrees with it on money is refused rather than silently changing the order.
 func (s *Server) handleLink(c echo.Context) error {
 	q := c.QueryParams()
+	lang := pickLang(q.Get("locale"), c.Request().Header.Get("Accept-Language"))
 	m := s.merchant(q.Get("merchant"))
 	if m == nil {
-		return newPageError(http.StatusForbidden, msgForbidden, msgUnknownMerchant)
+		pe := newPageError(http.StatusForbidden, msgForbidden, msgUnknownMerchant)
+		pe.Lang = lang
+		return pe
 	}
 	if err := links.Verify(m.LinkSecret, q, s.now()); err != nil {
 		pe := newPageError(http.StatusForbidden, msgForbidden, msgBadLink)
 		if errors.Is(err, links.ErrExpired) {
 			pe.Message = msgLinkExpired
 		}
-		pe.merchant = m
+		pe.merchant, pe.Lang = m, lang
 		return pe
 	}
 	in, err := linkInput(q)
 	if err != nil {
-		return s.linkError(m, q, err)
+		return linkError(m, lang, err)
 	}
 	o, err := s.validateOrder(m, in)
 	if err != nil {
-		return s.linkError(m, q, err)
+		return linkError(m, lang, err)
 	}
 	target := "/pay/"
 	if embed := q.Get("embed"); embed != "" {
 		if embed != "1" || !m.allowsOrigin(q.Get("origin")) {
-			return &pageError{Status: http.StatusBadRequest, Heading: msgInvalidRequest, Message: msgBadEmbed, merchant: m, Lang: in.Locale}
+			return &pageError{Status: http.StatusBadRequest, Heading: msgInvalidRequest, Message: msgBadEmbed, merchant: m, Lang: lang}
 		}
 	}
 
@@ -54,7 +57,7 @@ func (s *Server) handleLink(c echo.Context) error {
 			return gerr
 		}
 		if !existing.Amount.Equal(o.Amount) || existing.Currency != o.Currency {
-			return &pageError{Status: http.StatusConflict, Heading: msgLinkConflict, Message: msgLinkConflictText, merchant: m, Lang: in.Locale}
+			return &pageError{Status: http.StatusConflict, Heading: msgLinkConflict, Message: msgLinkConflictText, merchant: m, Lang: lang}
 		}
 		o, err = existing, nil
 	}
@@ -68,11 +71,19 @@ func (s *Server) handleLink(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, target)
 }
 
-func (s *Server) linkError(m *merchant, q url.Values, err error) error {
+// linkError shows a link whose order fails validation. The buyer reads the page, so the
+// API's English message (written for the merchant's developer) is not shown; the page
+// names the offending parameter in a sentence of the page's language, which is enough
+// for the shop to find its mistake.
+func linkError(m *merchant, lang string, err error) error {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return &pageError{Status: http.StatusBadRequest, Heading: msgInvalidRequest, Message: msgRawText,
-			Args: []any{ae.Message}, merchant: m, Lang: pickLang(q.Get("locale"), "")}
+		what := ae.Field
+		if what == "" {
+			what = ae.Code
+		}
+		return &pageError{Status: http.StatusBadRequest, Heading: msgInvalidRequest, Message: msgLinkInvalidField,
+			Args: []any{what}, merchant: m, Lang: lang}
 	}
 	return err
 }

@@ -105,7 +105,7 @@ func buyerCSP(m *merchant) string {
 	formAction := "'self'"
 	ancestors := "'none'"
 	if m != nil {
-		formAction += " " + m.mokaOrigin
+		formAction += " " + strings.Join(m.bankOrigins, " ")
 		if len(m.AllowedOrigins) > 0 {
 			ancestors = strings.Join(m.AllowedOrigins, " ")
 		}

@@ -34,7 +34,9 @@ func isMokaUnavailable(err error) bool {
 }
 
 // cardDeclined reports a Moka answer that is about the buyer's card (details, limits,
-// installments): the buyer can fix it, so we say "declined" rather than "unavailable".
+// installments, a card whose bank the merchant has no POS for): the buyer can fix it with
+// this card or another, so we say "declined" rather than "unavailable", and the attempt
+// counts against the order's limit. Anything else is not the buyer's doing.
 func cardDeclined(err error) (code string, ok bool) {
 	var me *moka.Error
 	if !errors.As(err, &me) {
@@ -44,6 +46,7 @@ func cardDeclined(err error) (code string, ok bool) {
 	switch {
 	case strings.Contains(code, ".CheckCardInfo."),
 		strings.HasSuffix(code, ".DailyCardLimitExceeded"),
+		strings.HasSuffix(code, ".VirtualPosNotAvailable"),
 		strings.Contains(code, "Installment"):
 		return code, true
 	}

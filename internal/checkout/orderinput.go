@@ -39,7 +39,13 @@ var (
 	rateRE   = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,4})?$`)
 )
 
-// parseAmount reads a money amount: digits with at most two decimals, more than zero.
+// maxAmount is the largest amount any money field takes. Without a ceiling a 20-digit
+// amount would be stored, shown to the buyer and sent to Moka, though no card can pay it;
+// 99,999,999.99 is far above any single card payment.
+var maxAmount = decimal.RequireFromString("99999999.99")
+
+// parseAmount reads a money amount: digits with at most two decimals, more than zero and
+// at most maxAmount.
 func parseAmount(text, field string) (decimal.Decimal, error) {
 	if !amountRE.MatchString(text) {
 		return decimal.Decimal{}, badRequest("amount_invalid", field,
@@ -49,11 +55,14 @@ func parseAmount(text, field string) (decimal.Decimal, error) {
 	if err != nil || !d.IsPositive() {
 		return decimal.Decimal{}, badRequest("amount_invalid", field, field+" must be more than zero")
 	}
+	if d.GreaterThan(maxAmount) {
+		return decimal.Decimal{}, badRequest("amount_invalid", field, field+" must be at most 99999999.99")
+	}
 	return d, nil
 }
 
 // parseOptionalDecimal reads a sub-dealer's optional amount or rate: zero or more, with
-// at most two decimals for amounts and four for rates.
+// at most two decimals for amounts (and at most maxAmount) and four for rates.
 func parseOptionalDecimal(text, field string, rate bool) (*decimal.Decimal, error) {
 	re := amountRE
 	if rate {
@@ -65,6 +74,9 @@ func parseOptionalDecimal(text, field string, rate bool) (*decimal.Decimal, erro
 	d, err := decimal.NewFromString(text)
 	if err != nil {
 		return nil, badRequest(codeForField(field), field, field+" must be a non-negative decimal string")
+	}
+	if !rate && d.GreaterThan(maxAmount) {
+		return nil, badRequest(codeForField(field), field, field+" must be at most 99999999.99")
 	}
 	return &d, nil
 }
@@ -183,7 +195,8 @@ func checkInstallments(list []int, currency string) ([]int, error) {
 	return out, nil
 }
 
-// checkReturnURL allows an absolute http(s) URL under one of the merchant's prefixes.
+// checkReturnURL allows an absolute http(s) URL under one of the merchant's prefixes
+// (see underReturnPrefix).
 func checkReturnURL(m *merchant, raw, field string) error {
 	if raw == "" {
 		return nil
@@ -193,11 +206,52 @@ func checkReturnURL(m *merchant, raw, field string) error {
 		return badRequest(field+"_invalid", field, field+" must be an absolute http or https URL")
 	}
 	for _, p := range m.ReturnURLPrefixes {
-		if p != "" && strings.HasPrefix(raw, p) {
+		if underReturnPrefix(raw, p) {
 			return nil
 		}
 	}
-	return badRequest(field+"_invalid", field, field+" must start with one of the merchant's allowed return URL prefixes")
+	return badRequest(field+"_invalid", field, field+" must be under one of the merchant's allowed return URL prefixes: the same scheme and host, and the prefix's path or below it")
+}
+
+// underReturnPrefix reports whether raw is under the allowed return URL prefix. It is
+// the one check of return_url and cancel_url, from the API and from storefront links.
+//
+// A plain string prefix is not enough: "https://shop.example" would admit
+// "https://shop.example.evil.net/" and "https://shop.example@evil.net/". So the scheme and
+// the host (with its port) must equal the prefix's, ignoring case, and the path must be
+// the prefix's path or below it on a "/" boundary: "/shop" admits "/shop" and "/shop/x"
+// but not "/shopping"; an empty or "/" path admits every path. URLs a browser would
+// read differently from Go are refused outright: user info, backslashes (browsers take
+// them for "/") and "." or ".." segments (browsers resolve them, even percent-encoded,
+// which could climb out of the prefix's path).
+func underReturnPrefix(raw, prefix string) bool {
+	if prefix == "" || strings.ContainsRune(raw, '\\') {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Host == "" || hasDotSegment(u.Path) {
+		return false
+	}
+	p, err := url.Parse(prefix)
+	if err != nil || p.User != nil || p.Host == "" || p.RawQuery != "" || p.Fragment != "" || hasDotSegment(p.Path) {
+		return false
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Scheme, p.Scheme) ||
+		!strings.EqualFold(u.Host, p.Host) {
+		return false
+	}
+	base := strings.TrimSuffix(p.Path, "/")
+	return base == "" || u.Path == base || strings.HasPrefix(u.Path, base+"/")
+}
+
+// hasDotSegment reports whether a decoded URL path has a "." or ".." segment.
+func hasDotSegment(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 func checkBuyerAndBasket(in orderInput) error {

@@ -49,7 +49,7 @@ func (s *Server) loadPay(c echo.Context) (*payContext, error) {
 
 func (pc *payContext) pageError(status int, heading, message string, args ...any) *pageError {
 	return &pageError{Status: status, Heading: heading, Message: message, Args: args,
-		Lang: pc.lang, Embedded: pc.embedded, merchant: pc.merchant}
+		Lang: pc.lang, Embedded: pc.embedded, Origin: pc.origin, merchant: pc.merchant}
 }
 
 // embedQuery keeps iframe mode across the buyer's pages.
@@ -77,6 +77,11 @@ func (s *Server) unpayable(pc *payContext, submit bool) *pageError {
 		pe = pc.pageError(http.StatusGone, msgOrderExpired, msgOrderExpiredText)
 	case orders.StatusProcessing:
 		pe = pc.pageError(http.StatusConflict, msgInProgress, msgInProgressText)
+		if a := o.InFlight(); a != nil {
+			if bank := s.bankURL(pc, a); bank != "" {
+				pe.LinkURL, pe.LinkText = bank, msgContinueAtBank
+			}
+		}
 	case orders.StatusPaid, orders.StatusPartiallyRefunded:
 		pe = pc.pageError(done, msgOrderPaid, msgOrderPaidText)
 	case orders.StatusAuthorized:
@@ -123,7 +128,8 @@ func installmentsFor(o *orders.Order, m *merchant) []int {
 func (s *Server) payVM(pc *payContext, selected int) templates.PayPage {
 	o := pc.order
 	p := basePage(pc.merchant, pc.lang)
-	p.Embedded = pc.embedded
+	// With the parent's origin, frame.js tells the embedding page the form's height.
+	p.Embedded, p.ParentOrigin = pc.embedded, pc.origin
 	amount := formatAmount(pc.lang, o.Currency, o.Amount)
 	p.Title = tr(pc.lang, msgPayTitle, amount)
 	vm := templates.PayPage{

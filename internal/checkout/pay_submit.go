@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,6 +28,9 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	}
 	if err := checkFormPost(c, pc); err != nil {
 		return err
+	}
+	if pc.order.Status == orders.StatusProcessing {
+		return s.inFlight(c, pc)
 	}
 	if pe := s.unpayable(pc, true); pe != nil {
 		return pe
@@ -64,8 +70,9 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	if err != nil {
 		return s.mokaFailed(c, pc, attempt, card.Installments, err)
 	}
-	if err := s.store.MarkRedirected(ctx, attempt.ID, res.CodeForHash); err != nil {
-		if _, ferr := s.store.FailAttempt(ctx, attempt.ID, "checkout.internal", "could not record the redirect"); ferr != nil {
+	if err := s.store.MarkRedirected(ctx, attempt.ID, res.CodeForHash, res.URL); err != nil {
+		failure := orders.Failure{ResultCode: "checkout.internal", ResultMessage: "could not record the redirect", NotCounted: true}
+		if _, ferr := s.store.FailAttempt(ctx, attempt.ID, failure); ferr != nil {
 			s.log.Error("fail attempt", "attempt_id", attempt.ID, "order_id", pc.order.ID, "error", ferr.Error())
 		}
 		return fmt.Errorf("mark attempt %s redirected: %w", attempt.ID, err)
@@ -73,11 +80,69 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, res.URL)
 }
 
+// inFlight answers a card form posted while the order has an attempt in flight: the same
+// bank session when there is one to join, else the page saying what became of the order.
+func (s *Server) inFlight(c echo.Context, pc *payContext) error {
+	bank, err := s.joinAttempt(c, pc)
+	if err != nil {
+		return err
+	}
+	if bank != "" {
+		return c.Redirect(http.StatusSeeOther, bank)
+	}
+	if pe := s.unpayable(pc, true); pe != nil {
+		return pe
+	}
+	// The attempt in flight ended while this post waited: show the form again.
+	return c.Redirect(http.StatusSeeOther, "/pay/"+url.PathEscape(pc.order.ID)+embedQuery(pc.embedded, pc.origin))
+}
+
+// joinAttempt finds the bank session to send a card form posted while the order's attempt
+// is in flight (a double click, a second tab, the back button): it waits up to the Moka
+// timeout for the first post's Moka call, so the buyer is never left on an "in progress"
+// page while their payment waits at the bank. It returns "" when there is no session to
+// join, and reloads pc.order either way.
+func (s *Server) joinAttempt(c echo.Context, pc *payContext) (string, error) {
+	ctx := c.Request().Context()
+	deadline := time.Now().Add(s.opts.MokaTimeout)
+	for {
+		o, err := s.store.GetOrder(ctx, pc.order.ID)
+		if err != nil {
+			return "", err
+		}
+		pc.order = o
+		a := o.InFlight()
+		switch {
+		case a == nil:
+			return "", nil
+		case a.Status == orders.AttemptRedirected:
+			return s.bankURL(pc, a), nil
+		case !time.Now().Before(deadline):
+			return "", nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// bankURL is the bank page of the attempt in flight while its session may still be open,
+// else "".
+func (s *Server) bankURL(pc *payContext, a *orders.Attempt) string {
+	if a.Status != orders.AttemptRedirected || a.BankURL == "" || a.Embedded != pc.embedded ||
+		!s.now().Before(a.CreatedAt.Add(s.opts.BankSessionTimeout)) {
+		return ""
+	}
+	return a.BankURL
+}
+
 // attemptRefused shows why the store would not start an attempt.
 func (s *Server) attemptRefused(c echo.Context, pc *payContext, err error) error {
 	switch orders.ErrorCode(err) {
 	case orders.CodeAttemptInFlight:
-		return pc.pageError(http.StatusConflict, msgInProgress, msgInProgressText)
+		return s.inFlight(c, pc)
 	case orders.CodeOrderExpired:
 		return pc.pageError(http.StatusGone, msgOrderExpired, msgOrderExpiredText)
 	case orders.CodeAttemptsExhausted:
@@ -111,6 +176,12 @@ func (s *Server) startThreeD(ctx context.Context, c echo.Context, pc *payContext
 	if res == nil || res.CodeForHash == "" || !isHTTPURL(res.URL) {
 		return nil, fmt.Errorf("3-D answer without URL or CodeForHash: %w", errMalformedAnswer)
 	}
+	if o := originOf(res.URL); !slices.Contains(pc.merchant.bankOrigins, o) {
+		// The card page's CSP form-action would make the browser block this redirect.
+		s.log.Error("moka 3-D URL on an origin the card page does not allow; add it to the merchant's threed_origins",
+			"merchant_id", pc.merchant.ID, "origin", o)
+		return nil, fmt.Errorf("3-D URL on origin %s: %w", o, errMalformedAnswer)
+	}
 	return res, nil
 }
 
@@ -119,16 +190,29 @@ func isHTTPURL(raw string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
+// originOf is scheme://host[:port] of an absolute URL, as a browser writes an origin.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+}
+
 // mokaFailed ends the attempt whose Moka call failed and shows the form again with an
 // alert: 402 when Moka refused the card, 502 when Moka could not be used at all. Ending
 // the attempt is safe even after a timeout, when Moka may have opened a 3-D session: the
 // buyer never got its URL, and a 3-D payment cannot complete without the buyer's step at
-// the bank. Reconciliation still finds the attempt by its OtherTrxCode.
+// the bank. Reconciliation still finds the attempt by its OtherTrxCode. Only a declined
+// card uses up one of the order's attempts: an outage or a merchant's misconfiguration
+// must not lock the buyer out.
 func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, installments int, cause error) error {
 	code := mokaResultCode(cause)
 	message, refused := mokaMessage(cause)
+	_, declined := cardDeclined(cause)
 	s.log.Warn("moka 3-D start failed", "attempt_id", a.ID, "order_id", pc.order.ID, "result_code", code)
-	order, err := s.store.FailAttempt(context.WithoutCancel(c.Request().Context()), a.ID, code, message)
+	order, err := s.store.FailAttempt(context.WithoutCancel(c.Request().Context()), a.ID,
+		orders.Failure{ResultCode: code, ResultMessage: message, NotCounted: !declined})
 	if err != nil {
 		return err
 	}
@@ -137,7 +221,7 @@ func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, i
 		return pe
 	}
 	status, alert := http.StatusBadGateway, msgMokaUnavailable
-	if _, declined := cardDeclined(cause); declined {
+	if declined {
 		status, alert = http.StatusPaymentRequired, msgDeclined
 	} else if refused {
 		alert = msgMokaFailed

@@ -42,7 +42,7 @@ func (s *Server) renderMessage(c echo.Context, m *merchant, pe *pageError) error
 		m = pe.merchant
 	}
 	p := basePage(m, lang)
-	p.Embedded = pe.Embedded
+	p.Embedded, p.ParentOrigin = pe.Embedded, pe.Origin
 	p.Title = tr(lang, pe.Heading)
 	vm := templates.MessagePage{
 		Page:       p,

@@ -48,7 +48,7 @@ func (s *Server) handleResult(c echo.Context) error {
 		if o.Status == orders.StatusAuthorized {
 			vm.Heading, vm.Message = tr(lang, msgResultAuthorized), tr(lang, msgResultAuthText)
 		}
-	case orders.AttemptFailed:
+	case orders.AttemptFailed, orders.AttemptAbandoned:
 		vm.Heading = tr(lang, msgResultFailed)
 		vm.Message = tr(lang, msgResultFailedFinal)
 		if o.Status == orders.StatusOpen && s.now().Before(o.ExpiresAt) {

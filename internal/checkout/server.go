@@ -29,9 +29,13 @@ type Merchant struct {
 	AllowedOrigins    []string // embedding origins: frame-ancestors and postMessage targets
 	ReturnURLPrefixes []string // return_url / cancel_url must start with one of these
 	Installments      []int    // installment counts offered for TRY; nil = [1]
-	BrandColor        string
-	WebhookURL        string // kept for later; unused now
-	WebhookSecret     string // kept for later; unused now
+	// ThreeDOrigins are further origins Moka's 3-D URL (Data.Url) may be on, besides the
+	// Moka base URL's: the card form's CSP form-action lists them, and a 3-D URL on any
+	// other origin is refused, since the browser would block the redirect there.
+	ThreeDOrigins []string
+	BrandColor    string
+	WebhookURL    string // kept for later; unused now
+	WebhookSecret string // kept for later; unused now
 }
 
 // Options configure a Server. Store and at least one merchant are required.
@@ -44,11 +48,19 @@ type Options struct {
 	MaxAttempts   int              // per order; 0 = 5
 	DefaultExpiry time.Duration    // order expiry when the request gives none; 0 = 1h
 	MokaTimeout   time.Duration    // 0 = 30s
+	// BankSessionTimeout is how long a buyer may stay at the bank: until then a repeated
+	// card form post joins the attempt already there; after it, reconciliation asks Moka
+	// about the attempt. 0 = 15m.
+	BankSessionTimeout time.Duration
 	// TrustProxyHeaders makes the buyer's IP (sent to Moka as ClientIP) come from
 	// X-Forwarded-For. Leave it off unless a proxy you run sets that header: a buyer
 	// could otherwise choose the IP we report.
 	TrustProxyHeaders bool
 }
+
+// DefaultBankSessionTimeout is Options.BankSessionTimeout when none is set: longer than
+// banks keep a 3-D session open.
+const DefaultBankSessionTimeout = 15 * time.Minute
 
 // payer is the part of the Moka client the buyer flow uses.
 type payer interface {
@@ -59,9 +71,9 @@ type payer interface {
 // merchant is a configured merchant with what the server derives from its configuration.
 type merchant struct {
 	Merchant
-	keyHash    []byte // decoded APIKeyHash
-	mokaOrigin string // scheme://host of MokaBaseURL, for CSP form-action
-	moka       payer
+	keyHash     []byte   // decoded APIKeyHash
+	bankOrigins []string // Moka's origin and ThreeDOrigins: CSP form-action, checked 3-D URLs
+	moka        payer
 }
 
 // Server is the checkout's HTTP server. It is an http.Handler.
@@ -105,6 +117,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MokaTimeout <= 0 {
 		opts.MokaTimeout = 30 * time.Second
+	}
+	if opts.BankSessionTimeout <= 0 {
+		opts.BankSessionTimeout = DefaultBankSessionTimeout
 	}
 	s := &Server{
 		opts:      opts,
@@ -160,11 +175,16 @@ func (s *Server) newMerchant(cfg Merchant) (*merchant, error) {
 			return nil, fmt.Errorf("checkout: merchant %q: allowed origin %q is not scheme://host[:port]", cfg.ID, o)
 		}
 	}
+	for _, o := range cfg.ThreeDOrigins {
+		if !isOrigin(o) {
+			return nil, fmt.Errorf("checkout: merchant %q: 3-D origin %q is not scheme://host[:port]", cfg.ID, o)
+		}
+	}
 	return &merchant{
-		Merchant:   cfg,
-		keyHash:    key,
-		mokaOrigin: base.Scheme + "://" + base.Host,
-		moka:       newMokaClient(cfg, s.opts.MokaTimeout),
+		Merchant:    cfg,
+		keyHash:     key,
+		bankOrigins: append([]string{base.Scheme + "://" + base.Host}, cfg.ThreeDOrigins...),
+		moka:        newMokaClient(cfg, s.opts.MokaTimeout),
 	}, nil
 }
 

@@ -36,6 +36,10 @@ type Config struct {
 	DefaultOrderExpiry time.Duration
 	MokaTimeout        time.Duration
 	LogLevel           slog.Level
+	// TrustProxyHeaders takes the buyer's IP, which Moka receives as ClientIP, from
+	// X-Forwarded-For. Only behind a proxy that sets that header: otherwise the buyer
+	// could choose the IP we report.
+	TrustProxyHeaders bool
 
 	Sandbox    Sandbox
 	Storefront Storefront
@@ -152,6 +156,7 @@ type fileServer struct {
 	DefaultOrderExpiry duration `yaml:"default_order_expiry"`
 	MokaTimeout        duration `yaml:"moka_timeout"`
 	LogLevel           string   `yaml:"log_level"`
+	TrustProxyHeaders  bool     `yaml:"trust_proxy_headers"`
 }
 
 type fileSandbox struct {

@@ -76,6 +76,7 @@ func TestExampleFileLoads(t *testing.T) {
 	assert.Equal(t, time.Hour, c.DefaultOrderExpiry)
 	assert.Equal(t, 30*time.Second, c.MokaTimeout)
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+	assert.False(t, c.TrustProxyHeaders)
 	require.Len(t, c.Merchants, 2)
 	shop, market := c.Merchants[0], c.Merchants[1]
 	assert.Equal(t, config.HashAPIKey("sk_live_shop"), shop.APIKeyHash)
@@ -180,6 +181,39 @@ func TestBadEnvValues(t *testing.T) {
 			_, err := load(t, minimal, e)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestTrustProxyHeaders(t *testing.T) {
+	cases := []struct {
+		name, yaml, env string
+		want            bool
+		wantErr         string
+	}{
+		{name: "off by default", yaml: minimal},
+		{name: "from the file", yaml: "server:\n  trust_proxy_headers: true\n" + minimal, want: true},
+		{name: "env turns it on", yaml: minimal, env: "true", want: true},
+		{name: "env turns it off", yaml: "server:\n  trust_proxy_headers: true\n" + minimal, env: "false"},
+		{name: "bad env value", yaml: minimal, env: "sometimes",
+			wantErr: `server.trust_proxy_headers: CHECKOUT_TRUST_PROXY_HEADERS="sometimes" is not true or false`},
+		{name: "not a boolean in the file", yaml: "server:\n  trust_proxy_headers: maybe\n" + minimal,
+			wantErr: "cannot unmarshal !!str `maybe` into bool"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := minimalEnv()
+			if tc.env != "" {
+				e[config.EnvTrustProxyHeaders] = tc.env
+			}
+			c, err := load(t, tc.yaml, e)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.TrustProxyHeaders)
 		})
 	}
 }

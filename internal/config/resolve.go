@@ -19,6 +19,7 @@ const (
 	EnvDefaultOrderExpiry = "CHECKOUT_DEFAULT_ORDER_EXPIRY"
 	EnvMokaTimeout        = "CHECKOUT_MOKA_TIMEOUT"
 	EnvLogLevel           = "CHECKOUT_LOG_LEVEL"
+	EnvTrustProxyHeaders  = "CHECKOUT_TRUST_PROXY_HEADERS"
 	EnvSandboxEnabled     = "CHECKOUT_SANDBOX_ENABLED"
 	EnvSandboxAddr        = "CHECKOUT_SANDBOX_ADDR"
 	EnvSandboxPublicURL   = "CHECKOUT_SANDBOX_PUBLIC_URL"
@@ -31,11 +32,12 @@ const (
 func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, error) {
 	s := f.Server
 	c := &Config{
-		Addr:        s.Addr,
-		PublicURL:   s.PublicURL,
-		DB:          s.DB,
-		MaxAttempts: s.MaxAttempts,
-		Sandbox:     Sandbox{Enabled: f.Sandbox.Enabled, Addr: f.Sandbox.Addr, PublicURL: f.Sandbox.PublicURL},
+		Addr:              s.Addr,
+		PublicURL:         s.PublicURL,
+		DB:                s.DB,
+		MaxAttempts:       s.MaxAttempts,
+		TrustProxyHeaders: s.TrustProxyHeaders,
+		Sandbox:           Sandbox{Enabled: f.Sandbox.Enabled, Addr: f.Sandbox.Addr, PublicURL: f.Sandbox.PublicURL},
 		Storefront: Storefront{
 			Enabled: f.Storefront.Enabled, Addr: f.Storefront.Addr, Merchant: f.Storefront.Merchant,
 		},
@@ -151,6 +153,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		env, key string
 		dst      *bool
 	}{
+		{EnvTrustProxyHeaders, "server.trust_proxy_headers", &c.TrustProxyHeaders},
 		{EnvSandboxEnabled, "sandbox.enabled", &c.Sandbox.Enabled},
 		{EnvStorefrontEnabled, "storefront.enabled", &c.Storefront.Enabled},
 	} {

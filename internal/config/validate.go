@@ -148,7 +148,7 @@ func (m *Merchant) validate(key string) []error {
 		}
 	}
 	for i, p := range m.ReturnURLPrefixes {
-		if _, err := parseBaseURL(p); err != nil {
+		if err := checkReturnURLPrefix(p); err != nil {
 			add(fmt.Sprintf("return_url_prefixes[%d]", i), "%v", err)
 		}
 	}
@@ -230,6 +230,26 @@ func parseBaseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: no user info, query or fragment allowed", s)
 	}
 	return u, nil
+}
+
+// checkReturnURLPrefix accepts what the checkout can match a return_url against: an
+// absolute http(s) URL without user info, query or fragment. The checkout compares scheme
+// and host exactly and the path on a "/" boundary, and refuses URLs with backslashes or
+// "." and ".." segments, so a prefix holding one would never match anything.
+func checkReturnURLPrefix(s string) error {
+	u, err := parseBaseURL(s)
+	if err != nil {
+		return err
+	}
+	if strings.ContainsRune(s, '\\') {
+		return fmt.Errorf("%q: no backslash allowed", s)
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%q: no \".\" or \"..\" path segments allowed", s)
+		}
+	}
+	return nil
 }
 
 // checkOrigin accepts scheme://host[:port] only, as browsers send in Origin.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // RecordResult is what RecordOutcome did. Recorded is true for exactly one call per
@@ -17,7 +18,7 @@ type RecordResult struct {
 
 const attemptColumns = `id, order_id, other_trx_code, status, code_for_hash, installments, card_holder,
 	card_first6, card_last4, card_brand, embedded, parent_origin, trx_code, result_code, result_message,
-	created_at, completed_at`
+	bank_url, counted, created_at, completed_at`
 
 func loadAttempts(ctx context.Context, q querier, where string, args ...any) ([]Attempt, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+attemptColumns+" FROM attempts WHERE "+where, args...)
@@ -30,11 +31,13 @@ func loadAttempts(ctx context.Context, q querier, where string, args ...any) ([]
 		var a Attempt
 		var created string
 		var completed sql.NullString
+		var counted bool
 		if err := rows.Scan(&a.ID, &a.OrderID, &a.OtherTrxCode, &a.Status, &a.CodeForHash, &a.Installments,
 			&a.CardHolder, &a.CardFirst6, &a.CardLast4, &a.CardBrand, &a.Embedded, &a.ParentOrigin,
-			&a.TrxCode, &a.ResultCode, &a.ResultMessage, &created, &completed); err != nil {
+			&a.TrxCode, &a.ResultCode, &a.ResultMessage, &a.BankURL, &counted, &created, &completed); err != nil {
 			return nil, err
 		}
+		a.NotCounted = !counted
 		if a.CreatedAt, err = parseTime(created); err != nil {
 			return nil, err
 		}
@@ -94,18 +97,18 @@ func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*
 			}
 			return committed{newError(CodeOrderExpired, "", "the order has expired")}
 		}
-		if len(o.Attempts) >= o.MaxAttempts {
+		if o.CountedAttempts() >= o.MaxAttempts {
 			return newError(CodeAttemptsExhausted, "", "the order allows %d payment attempts", o.MaxAttempts)
 		}
 		n := *a
 		n.ID, n.OrderID, n.OtherTrxCode = newAttemptID(), o.ID, newOtherTrxCode()
 		n.Status, n.CreatedAt, n.CompletedAt = AttemptCreated, s.now(), nil
-		n.CodeForHash, n.TrxCode, n.ResultCode, n.ResultMessage = "", "", "", ""
+		n.CodeForHash, n.TrxCode, n.ResultCode, n.ResultMessage, n.BankURL, n.NotCounted = "", "", "", "", "", false
 		_, err = tx.ExecContext(ctx, "INSERT INTO attempts ("+attemptColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.ID, n.OrderID, n.OtherTrxCode, n.Status, n.CodeForHash, n.Installments, n.CardHolder,
 			n.CardFirst6, n.CardLast4, n.CardBrand, n.Embedded, n.ParentOrigin,
-			n.TrxCode, n.ResultCode, n.ResultMessage, formatTime(n.CreatedAt), nil)
+			n.TrxCode, n.ResultCode, n.ResultMessage, n.BankURL, true, formatTime(n.CreatedAt), nil)
 		if err != nil {
 			return fmt.Errorf("insert attempt: %w", err)
 		}
@@ -124,14 +127,14 @@ func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*
 
 // MarkRedirected records that Moka accepted the attempt and answered with the bank URL
 // and codeForHash; only now can a bank return be verified and recorded.
-func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash string) error {
+func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash, bankURL string) error {
 	if codeForHash == "" {
 		return fmt.Errorf("mark attempt %s redirected: %w", attemptID,
 			newError(CodeInvalidTransition, "code_for_hash", "an attempt cannot be redirected without a CodeForHash"))
 	}
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, code_for_hash = ? WHERE id = ? AND status = ?`,
-			AttemptRedirected, codeForHash, attemptID, AttemptCreated)
+		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, code_for_hash = ?, bank_url = ?
+			WHERE id = ? AND status = ?`, AttemptRedirected, codeForHash, bankURL, attemptID, AttemptCreated)
 		if err != nil {
 			return err
 		}
@@ -152,27 +155,51 @@ func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash strin
 
 // FailAttempt ends an attempt whose Moka call failed before the buyer reached the bank.
 // The order goes back to open, or to expired when its time ran out, or to canceled
-// (reason attempts_exhausted) when no attempts remain; events order.payment_failed and,
-// for expired or canceled, the status event. An attempt that has already ended is left
-// as it is, and the current order is returned without error.
+// (reason attempts_exhausted) when no counted attempts remain; events order.payment_failed
+// and, for expired or canceled, the status event. A failure marked NotCounted does not use
+// up an attempt. An attempt that has already ended is left as it is, and the current order
+// is returned without error.
 //
 // A redirected attempt is refused with invalid_transition: the buyer holds the bank's
 // URL, so the bank may still charge and post a verified success. Only that return
-// (RecordOutcome) or an answer from Moka about the attempt may end it; failing it here
-// would let a real payment arrive for an order already reopened for another attempt.
-func (s *Store) FailAttempt(ctx context.Context, attemptID, resultCode, resultMessage string) (*Order, error) {
+// (RecordOutcome) or Moka's own word about the attempt (AbandonAttempt) may end it.
+func (s *Store) FailAttempt(ctx context.Context, attemptID string, f Failure) (*Order, error) {
+	o, err := s.endAttempt(ctx, attemptID, f, AttemptFailed)
+	if err != nil {
+		return nil, fmt.Errorf("fail attempt %s: %w", attemptID, err)
+	}
+	return o, nil
+}
+
+// AbandonAttempt ends an attempt that never came back from the bank, after Moka has said
+// it holds no payment for it (or none that went through) and the bank session has run
+// out. It may end a created or a redirected attempt, which becomes abandoned; the order
+// moves on as with FailAttempt. Should the bank's verified success still arrive,
+// RecordOutcome records it all the same.
+func (s *Store) AbandonAttempt(ctx context.Context, attemptID string, f Failure) (*Order, error) {
+	o, err := s.endAttempt(ctx, attemptID, f, AttemptAbandoned)
+	if err != nil {
+		return nil, fmt.Errorf("abandon attempt %s: %w", attemptID, err)
+	}
+	return o, nil
+}
+
+// endAttempt moves a created (or, when abandoning, a redirected) attempt to status and
+// settles the order like any failure.
+func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, status AttemptStatus) (*Order, error) {
 	var out *Order
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		a, err := loadAttempt(ctx, tx, attemptID)
 		if err != nil {
 			return err
 		}
-		if a.Status == AttemptRedirected {
+		if a.Status == AttemptRedirected && status != AttemptAbandoned {
 			return newError(CodeInvalidTransition, "", "attempt %s is at the bank; only its return can end it", attemptID)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, result_code = ?, result_message = ?,
-			completed_at = ? WHERE id = ? AND status = ?`,
-			AttemptFailed, resultCode, resultMessage, formatTime(s.now()), attemptID, AttemptCreated)
+			counted = ?, completed_at = ? WHERE id = ? AND status IN (?, ?)`,
+			status, f.ResultCode, f.ResultMessage, !f.NotCounted, formatTime(s.now()), attemptID,
+			AttemptCreated, AttemptRedirected)
 		if err != nil {
 			return err
 		}
@@ -182,7 +209,8 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID, resultCode, resultMe
 		}
 		if n == 1 {
 			now := s.now()
-			a.Status, a.ResultCode, a.ResultMessage, a.CompletedAt = AttemptFailed, resultCode, resultMessage, &now
+			a.Status, a.ResultCode, a.ResultMessage, a.NotCounted, a.CompletedAt =
+				status, f.ResultCode, f.ResultMessage, f.NotCounted, &now
 			o, err := loadOrder(ctx, tx, "id = ?", a.OrderID)
 			if err != nil {
 				return err
@@ -194,10 +222,19 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID, resultCode, resultMe
 		out, err = loadOrder(ctx, tx, "id = ?", a.OrderID)
 		return err
 	})
+	return out, err
+}
+
+// StaleAttempts lists the attempts that have not ended although they started before
+// before: the buyer left at the bank, or the process stopped while Moka was called.
+// Reconciliation asks Moka about each.
+func (s *Store) StaleAttempts(ctx context.Context, before time.Time) ([]Attempt, error) {
+	as, err := loadAttempts(ctx, s.db, "status IN (?, ?) AND created_at < ? ORDER BY created_at",
+		AttemptCreated, AttemptRedirected, formatTime(before))
 	if err != nil {
-		return nil, fmt.Errorf("fail attempt %s: %w", attemptID, err)
+		return nil, fmt.Errorf("list stale attempts: %w", err)
 	}
-	return out, nil
+	return as, nil
 }
 
 // settleFailure writes order.payment_failed for a failed attempt and, if the order was
@@ -211,7 +248,7 @@ func (s *Store) settleFailure(ctx context.Context, tx *sql.Tx, o *Order, a *Atte
 	switch {
 	case !s.now().Before(o.ExpiresAt):
 		next = StatusExpired
-	case len(o.Attempts) >= o.MaxAttempts:
+	case o.CountedAttempts() >= o.MaxAttempts:
 		next = StatusCanceled
 		o.CancelReason = CancelReasonAttemptsExhausted
 	}
@@ -225,16 +262,20 @@ func (s *Store) settleFailure(ctx context.Context, tx *sql.Tx, o *Order, a *Atte
 }
 
 // RecordOutcome stores the verified bank return for an attempt exactly once. Within one
-// immediate transaction only a redirected attempt can move to succeeded or failed; the
-// caller that made that move gets Recorded true and is the only one to change the order:
-// success makes it paid (or authorized when Capture is manual), failure is handled like
-// FailAttempt. Every later or concurrent call gets Recorded false and the current state.
+// immediate transaction a redirected attempt moves to succeeded or failed; the caller that
+// made that move gets Recorded true and is the only one to change the order: success makes
+// it paid (or authorized when Capture is manual), failure is handled like FailAttempt.
+// Every later or concurrent call gets Recorded false and the current state.
+//
+// A verified success also ends an abandoned attempt (the bank took the money after
+// reconciliation gave up on it): money taken is never left unrecorded. Nothing else
+// replaces an ended attempt's outcome. If the order is open again it becomes paid through
+// processing; if it has moved on (another attempt at the bank, paid, expired, canceled),
+// the success is recorded on the attempt, the order's status is left alone and
+// order.payment_conflict is written, so it is never mistaken for a normal payment.
 //
 // An attempt still in created has no CodeForHash, so no return for it can have been
-// verified: invalid_transition. A success for an order that is no longer processing
-// (a second charge, or a return after reconciliation moved the order) is recorded on the
-// attempt, leaves the order's status alone and writes order.payment_conflict, so it is
-// never mistaken for a normal payment.
+// verified: invalid_transition.
 func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome) (RecordResult, error) {
 	var rr RecordResult
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
@@ -250,9 +291,14 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			status = AttemptSucceeded
 		}
 		now := s.now()
+		// Which earlier states this outcome may replace: see the doc comment.
+		from := []any{AttemptRedirected, AttemptRedirected}
+		if out.Success {
+			from[1] = AttemptAbandoned
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, trx_code = ?, result_code = ?,
-			result_message = ?, completed_at = ? WHERE id = ? AND status = ?`,
-			status, out.TrxCode, out.ResultCode, out.ResultMessage, formatTime(now), attemptID, AttemptRedirected)
+			result_message = ?, completed_at = ? WHERE id = ? AND status IN (?, ?) AND code_for_hash != ''`,
+			append([]any{status, out.TrxCode, out.ResultCode, out.ResultMessage, formatTime(now), attemptID}, from...)...)
 		if err != nil {
 			return err
 		}
@@ -288,7 +334,13 @@ func (s *Store) settleOutcome(ctx context.Context, tx *sql.Tx, o *Order, a *Atte
 	if !success {
 		return s.settleFailure(ctx, tx, o, a)
 	}
-	if o.Status != StatusProcessing {
+	if o.Status == StatusOpen {
+		// A late success for an attempt given up on: the order is at the bank after all.
+		if err := s.moveOrder(ctx, tx, o, StatusProcessing, a); err != nil {
+			return err
+		}
+	}
+	if o.Status != StatusProcessing || o.InFlight() != nil {
 		return s.insertEvent(ctx, tx, EventOrderPaymentConflict, o, a)
 	}
 	to := StatusPaid

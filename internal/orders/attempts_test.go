@@ -112,16 +112,17 @@ func TestMarkRedirected(t *testing.T) {
 	_, err := f.store.StartAttempt(ctx, o.ID, a)
 	require.NoError(t, err)
 
-	require.Error(t, f.store.MarkRedirected(ctx, a.ID, ""))
-	require.NoError(t, f.store.MarkRedirected(ctx, a.ID, "CODE"))
+	require.Error(t, f.store.MarkRedirected(ctx, a.ID, "", "https://bank.example/3d"))
+	require.NoError(t, f.store.MarkRedirected(ctx, a.ID, "CODE", "https://bank.example/3d/1"))
 	got, err := f.store.GetAttempt(ctx, a.ID)
 	require.NoError(t, err)
 	assert.Equal(t, orders.AttemptRedirected, got.Status)
 	assert.Equal(t, "CODE", got.CodeForHash)
+	assert.Equal(t, "https://bank.example/3d/1", got.BankURL)
 
-	err = f.store.MarkRedirected(ctx, a.ID, "OTHER")
+	err = f.store.MarkRedirected(ctx, a.ID, "OTHER", "https://bank.example/3d/2")
 	assert.Equal(t, orders.CodeInvalidTransition, orders.ErrorCode(err))
-	assert.ErrorIs(t, f.store.MarkRedirected(ctx, "att_missing", "X"), orders.ErrNotFound)
+	assert.ErrorIs(t, f.store.MarkRedirected(ctx, "att_missing", "X", ""), orders.ErrNotFound)
 }
 
 func TestFailAttempt(t *testing.T) {
@@ -150,7 +151,7 @@ func TestFailAttempt(t *testing.T) {
 			require.NoError(t, err)
 			f.clock.Advance(tt.advance)
 
-			got, err := f.store.FailAttempt(ctx, a.ID, "PaymentDealer.CheckCardInfo.InvalidCardInfo", "bad card")
+			got, err := f.store.FailAttempt(ctx, a.ID, orders.Failure{ResultCode: "PaymentDealer.CheckCardInfo.InvalidCardInfo", ResultMessage: "bad card"})
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantStatus, got.Status)
 			assert.Equal(t, tt.wantReason, got.CancelReason)
@@ -162,7 +163,7 @@ func TestFailAttempt(t *testing.T) {
 			assert.Equal(t, want, f.eventTypes(t, o.ID))
 
 			// Failing again changes nothing.
-			again, err := f.store.FailAttempt(ctx, a.ID, "other", "other")
+			again, err := f.store.FailAttempt(ctx, a.ID, orders.Failure{ResultCode: "other", ResultMessage: "other"})
 			require.NoError(t, err)
 			assert.Equal(t, got.Status, again.Status)
 			assert.Equal(t, "PaymentDealer.CheckCardInfo.InvalidCardInfo", again.Attempts[0].ResultCode)
@@ -179,7 +180,7 @@ func TestFailAttemptRefusesAttemptAtTheBank(t *testing.T) {
 	o := f.newOrder(t, "r")
 	a := f.redirectedAttempt(t, o.ID)
 
-	_, err := f.store.FailAttempt(ctx, a.ID, "checkout.timeout", "no answer")
+	_, err := f.store.FailAttempt(ctx, a.ID, orders.Failure{ResultCode: "checkout.timeout", ResultMessage: "no answer"})
 	assert.Equal(t, orders.CodeInvalidTransition, orders.ErrorCode(err))
 	got, err := f.store.GetOrder(ctx, o.ID)
 	require.NoError(t, err)
@@ -358,4 +359,130 @@ func TestRecordOutcomeRaceMixedOutcomesRecordsOnce(t *testing.T) {
 	assert.Equal(t, want, got.Status)
 	assert.Equal(t, winner.Attempt.Status, got.Attempts[0].Status)
 	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, event}, f.eventTypes(t, o.ID))
+}
+
+// A failure that was not the buyer's (Moka unreachable) does not use up an attempt.
+func TestFailAttemptNotCounted(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r", func(o *orders.Order) { o.MaxAttempts = 1 })
+	for range 3 {
+		a := &orders.Attempt{}
+		_, err := f.store.StartAttempt(ctx, o.ID, a)
+		require.NoError(t, err)
+		got, err := f.store.FailAttempt(ctx, a.ID, orders.Failure{ResultCode: "checkout.moka_unavailable", NotCounted: true})
+		require.NoError(t, err)
+		assert.Equal(t, orders.StatusOpen, got.Status, "Moka's outage leaves the buyer's attempt")
+		assert.Equal(t, 0, got.CountedAttempts())
+	}
+	a := &orders.Attempt{}
+	_, err := f.store.StartAttempt(ctx, o.ID, a)
+	require.NoError(t, err)
+	got, err := f.store.FailAttempt(ctx, a.ID, orders.Failure{ResultCode: "PaymentDealer.CheckCardInfo.InvalidCardInfo"})
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusCanceled, got.Status, "a declined card counts")
+	assert.Equal(t, orders.CancelReasonAttemptsExhausted, got.CancelReason)
+	require.Len(t, got.Attempts, 4)
+	assert.True(t, got.Attempts[0].NotCounted)
+	assert.False(t, got.Attempts[3].NotCounted)
+}
+
+func TestAbandonAttempt(t *testing.T) {
+	ctx := context.Background()
+	abandon := orders.Failure{ResultCode: "checkout.abandoned", ResultMessage: "the buyer never came back from the bank"}
+
+	t.Run("frees the order; a failure return changes nothing after", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.newOrder(t, "r")
+		a := f.redirectedAttempt(t, o.ID)
+		got, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		require.NoError(t, err)
+		assert.Equal(t, orders.StatusOpen, got.Status)
+		assert.Equal(t, orders.AttemptAbandoned, got.Attempts[0].Status)
+		assert.Equal(t, "checkout.abandoned", got.Attempts[0].ResultCode)
+
+		res, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{ResultCode: "3DFailed"})
+		require.NoError(t, err)
+		assert.False(t, res.Recorded)
+		assert.Equal(t, orders.AttemptAbandoned, res.Attempt.Status)
+		assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaymentFailed},
+			f.eventTypes(t, o.ID))
+	})
+
+	t.Run("a late verified success still pays the open order", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.newOrder(t, "r")
+		a := f.redirectedAttempt(t, o.ID)
+		_, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		require.NoError(t, err)
+
+		res, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
+		require.NoError(t, err)
+		assert.True(t, res.Recorded)
+		assert.Equal(t, orders.AttemptSucceeded, res.Attempt.Status)
+		assert.Equal(t, orders.StatusPaid, res.Order.Status)
+		assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaymentFailed,
+			orders.EventOrderProcessing, orders.EventOrderPaid}, f.eventTypes(t, o.ID))
+
+		again, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
+		require.NoError(t, err)
+		assert.False(t, again.Recorded, "recorded once")
+	})
+
+	t.Run("a late success while another attempt is at the bank is a conflict", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.newOrder(t, "r")
+		a := f.redirectedAttempt(t, o.ID)
+		_, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		require.NoError(t, err)
+		b := f.redirectedAttempt(t, o.ID)
+
+		res, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
+		require.NoError(t, err)
+		assert.True(t, res.Recorded)
+		assert.Equal(t, orders.StatusProcessing, res.Order.Status, "the order still waits for the attempt at the bank")
+		assert.Equal(t, b.ID, res.Order.InFlight().ID)
+		events := f.eventTypes(t, o.ID)
+		assert.Equal(t, orders.EventOrderPaymentConflict, events[len(events)-1])
+	})
+
+	t.Run("may end an attempt that never reached the bank", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.newOrder(t, "r")
+		a := &orders.Attempt{}
+		_, err := f.store.StartAttempt(ctx, o.ID, a)
+		require.NoError(t, err)
+		got, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		require.NoError(t, err)
+		assert.Equal(t, orders.StatusOpen, got.Status)
+		// It had no CodeForHash, so no return can ever be verified for it.
+		_, err = f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true})
+		require.NoError(t, err)
+		still, err := f.store.GetAttempt(ctx, a.ID)
+		require.NoError(t, err)
+		assert.Equal(t, orders.AttemptAbandoned, still.Status)
+	})
+}
+
+func TestStaleAttempts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old := f.redirectedAttempt(t, f.newOrder(t, "a").ID)
+	created := &orders.Attempt{}
+	_, err := f.store.StartAttempt(ctx, f.newOrder(t, "b").ID, created)
+	require.NoError(t, err)
+	done := f.redirectedAttempt(t, f.newOrder(t, "c").ID)
+	_, err = f.store.RecordOutcome(ctx, done.ID, orders.Outcome{Success: true})
+	require.NoError(t, err)
+	f.clock.Advance(20 * time.Minute)
+	fresh := f.redirectedAttempt(t, f.newOrder(t, "d").ID)
+
+	stale, err := f.store.StaleAttempts(ctx, f.clock.Now().Add(-10*time.Minute))
+	require.NoError(t, err)
+	var ids []string
+	for _, a := range stale {
+		ids = append(ids, a.ID)
+	}
+	assert.ElementsMatch(t, []string{old.ID, created.ID}, ids)
+	assert.NotContains(t, ids, fresh.ID)
 }

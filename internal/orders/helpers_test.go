@@ -81,7 +81,7 @@ func (f *fixture) redirectedAttempt(t *testing.T, orderID string) *orders.Attemp
 	a := &orders.Attempt{Installments: 1, CardHolder: "Ali Veli", CardFirst6: "526911", CardLast4: "4444", CardBrand: "mastercard"}
 	_, err := f.store.StartAttempt(ctx, orderID, a)
 	require.NoError(t, err)
-	require.NoError(t, f.store.MarkRedirected(ctx, a.ID, "9FDFBDFC-42C5-417E-AA93-E4D9D5312AAC"))
+	require.NoError(t, f.store.MarkRedirected(ctx, a.ID, "9FDFBDFC-42C5-417E-AA93-E4D9D5312AAC", "https://bank.example/3d/"+a.ID))
 	return a
 }
 

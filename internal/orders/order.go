@@ -109,11 +109,14 @@ type AttemptStatus string
 // Attempt states. An attempt is created (and committed) before Moka is called, becomes
 // redirected once Moka answered with the bank URL and CodeForHash, and ends succeeded or
 // failed exactly once. An attempt whose Moka call failed ends failed without a redirect.
+// An attempt whose bank return never came ends abandoned once Moka confirms it holds no
+// payment for it; only a verified success may still end an abandoned attempt.
 const (
 	AttemptCreated    AttemptStatus = "created"
 	AttemptRedirected AttemptStatus = "redirected"
 	AttemptSucceeded  AttemptStatus = "succeeded"
 	AttemptFailed     AttemptStatus = "failed"
+	AttemptAbandoned  AttemptStatus = "abandoned"
 )
 
 // Attempt is one try to pay an order through Moka's 3-D flow. It keeps the card's first
@@ -134,8 +137,42 @@ type Attempt struct {
 	TrxCode       string // Moka's trxCode (VirtualPosOrderId) from the return
 	ResultCode    string
 	ResultMessage string
-	CreatedAt     time.Time
-	CompletedAt   *time.Time
+	BankURL       string // Moka's Data.Url: the bank's 3-D page for this attempt
+	// NotCounted marks a failure that was not the buyer's (Moka could not be reached):
+	// such an attempt does not use up one of the order's MaxAttempts.
+	NotCounted  bool
+	CreatedAt   time.Time
+	CompletedAt *time.Time
+}
+
+// CountedAttempts is how many of the order's attempts count against MaxAttempts.
+func (o *Order) CountedAttempts() int {
+	n := 0
+	for _, a := range o.Attempts {
+		if !a.NotCounted {
+			n++
+		}
+	}
+	return n
+}
+
+// InFlight returns the order's attempt that has not ended yet, if any.
+func (o *Order) InFlight() *Attempt {
+	for i := range o.Attempts {
+		if s := o.Attempts[i].Status; s == AttemptCreated || s == AttemptRedirected {
+			return &o.Attempts[i]
+		}
+	}
+	return nil
+}
+
+// Failure says why an attempt ended without a payment.
+type Failure struct {
+	ResultCode    string
+	ResultMessage string
+	// NotCounted: the failure was not the buyer's, so the attempt does not count
+	// against the order's MaxAttempts.
+	NotCounted bool
 }
 
 // Capture is a capture of a pre-authorised order.

@@ -45,7 +45,7 @@ func TestOpenRunsDurablePragmasAndMigratesOnce(t *testing.T) {
 
 	var versions int
 	require.NoError(t, f.raw.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&versions))
-	assert.Equal(t, 1, versions)
+	assert.Equal(t, 2, versions, "001_init and 002_attempt_bank_url")
 
 	// Data survives the reopen.
 	o := f.newOrder(t, "r-1")

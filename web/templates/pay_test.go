@@ -1,6 +1,9 @@
 package templates
 
 import (
+	"bytes"
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -68,7 +71,7 @@ func TestPayFieldsHaveLabelsAndAutocomplete(t *testing.T) {
 
 func TestPayNeverEchoesCardNumberOrCVC(t *testing.T) {
 	vm := payVM()
-	vm.CardHolder = "4111111111111111"
+	vm.CardHolder = "Ayşe Yılmaz"
 	vm.ExpMonth = "7"
 	vm.ExpYear = "2031"
 	vm.Errors = map[string]string{"card_number": "Kart numarası geçersiz.", "cvc": "CVC geçersiz."}
@@ -77,20 +80,59 @@ func TestPayNeverEchoesCardNumberOrCVC(t *testing.T) {
 		_, has := attr(doc, "#"+id, "value")
 		assert.False(t, has, "%s must not carry a value", id)
 	}
-	assert.Equal(t, "4111111111111111", doc.Find("#card_holder").AttrOr("value", ""))
+	assert.Equal(t, "Ayşe Yılmaz", doc.Find("#card_holder").AttrOr("value", ""))
 	assert.Equal(t, "2031", doc.Find("#exp_year").AttrOr("value", ""))
 	assert.Equal(t, "07", doc.Find("#exp_month option[selected]").AttrOr("value", ""))
 }
 
+// A card number typed into the name field is not echoed back either, however it is
+// written; a name with a few digits is.
+func TestPayNeverEchoesCardNumberInHolder(t *testing.T) {
+	tests := []struct {
+		holder, want string
+	}{
+		{"4111111111111111", ""},
+		{"4111 1111 1111 1111", ""},
+		{"AYSE 4111-1111-1111-1111", ""},
+		{"４１１１１１１１１１１１", ""}, // full-width digits
+		{"Ayşe Yılmaz", "Ayşe Yılmaz"},
+		{"John Smith 3rd 12345678", "John Smith 3rd 12345678"}, // 11 digits
+	}
+	for _, tt := range tests {
+		t.Run(tt.holder, func(t *testing.T) {
+			vm := payVM()
+			vm.CardHolder = tt.holder
+			vm.Errors = map[string]string{"card_holder": "hata"}
+			var buf bytes.Buffer
+			require.NoError(t, Pay(vm).Render(context.Background(), &buf))
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(buf.String()))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, doc.Find("#card_holder").AttrOr("value", ""))
+			if tt.want == "" {
+				assert.NotContains(t, buf.String(), tt.holder)
+			}
+		})
+	}
+}
+
+func TestPayHolderMaxLength(t *testing.T) {
+	// The server takes up to 100 characters (checkout's maxHolderRunes); the field allows
+	// the same, so a long name is neither cut by the page nor refused on submit.
+	assert.Equal(t, "100", render(t, Pay(payVM())).Find("#card_holder").AttrOr("maxlength", ""))
+}
+
 func TestPayInstallments(t *testing.T) {
 	tests := []struct {
-		name     string
-		options  []Installment
-		selectOK bool
+		name       string
+		options    []Installment
+		selectOK   bool
+		wantHidden string
+		wantFixed  string // the shown label of a single option other than 1
 	}{
-		{"none", nil, false},
-		{"single", []Installment{{Count: 1, Label: "Tek çekim", Selected: true}}, false},
-		{"choice", []Installment{{Count: 1, Label: "Tek çekim"}, {Count: 3, Label: "3 taksit", Selected: true}, {Count: 6, Label: "6 taksit"}}, true},
+		{name: "none", wantHidden: "1"},
+		{name: "single payment", options: []Installment{{Count: 1, Label: "Tek çekim", Selected: true}}, wantHidden: "1"},
+		{name: "only three", options: []Installment{{Count: 3, Label: "3 taksit", Selected: true}}, wantHidden: "3", wantFixed: "3 taksit"},
+		{name: "choice", options: []Installment{{Count: 1, Label: "Tek çekim"}, {Count: 3, Label: "3 taksit", Selected: true}, {Count: 6, Label: "6 taksit"}}, selectOK: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,10 +144,12 @@ func TestPayInstallments(t *testing.T) {
 			if !tt.selectOK {
 				assert.Equal(t, 0, sel.Length())
 				require.Equal(t, 1, hidden.Length())
-				assert.Equal(t, "1", hidden.AttrOr("value", ""))
+				assert.Equal(t, tt.wantHidden, hidden.AttrOr("value", ""))
+				assert.Equal(t, tt.wantFixed, doc.Find("#installments-fixed").Text())
 				return
 			}
 			assert.Equal(t, 0, hidden.Length())
+			assert.Equal(t, 0, doc.Find("#installments-fixed").Length())
 			require.Equal(t, 1, sel.Length())
 			assert.Equal(t, 1, doc.Find(`label[for=installments]`).Length())
 			assert.Equal(t, 3, sel.Find("option").Length())
@@ -143,7 +187,17 @@ func TestPayCancelLink(t *testing.T) {
 	vm := payVM()
 	assert.Equal(t, 0, render(t, Pay(vm)).Find("#cancel").Length())
 	vm.CancelURL = "https://shop.example/cart"
-	assert.Equal(t, "https://shop.example/cart", render(t, Pay(vm)).Find("#cancel").AttrOr("href", ""))
+	cancel := render(t, Pay(vm)).Find("#cancel")
+	assert.Equal(t, "https://shop.example/cart", cancel.AttrOr("href", ""))
+	_, hasTarget := cancel.Attr("target")
+	assert.False(t, hasTarget, "a full page simply navigates")
+
+	// In the merchant's iframe, cancel replaces the merchant's page, not the frame.
+	vm.Embedded = true
+	cancel = render(t, Pay(vm)).Find("#cancel")
+	assert.Equal(t, "https://shop.example/cart", cancel.AttrOr("href", ""))
+	assert.Equal(t, "_top", cancel.AttrOr("target", ""))
+	assert.Equal(t, "noopener", cancel.AttrOr("rel", ""))
 }
 
 func TestPayLanguages(t *testing.T) {

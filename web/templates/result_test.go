@@ -69,6 +69,12 @@ func TestResult(t *testing.T) {
 			if tt.wantContinue {
 				assert.Equal(t, tt.vm.ContinueURL, cont.AttrOr("href", ""))
 				assert.Equal(t, tt.vm.ContinueURL, url)
+				// In the merchant's iframe, Continue replaces the merchant's page.
+				wantTarget := ""
+				if tt.vm.Embedded {
+					wantTarget = "_top"
+				}
+				assert.Equal(t, wantTarget, cont.AttrOr("target", ""))
 			}
 			assert.Equal(t, tt.retry, doc.Find("#retry").Length() == 1)
 			if tt.retry {
@@ -77,6 +83,17 @@ func TestResult(t *testing.T) {
 			assert.Equal(t, tt.wantRedirectNote, doc.Find("#redirect-note").Length() == 1)
 		})
 	}
+}
+
+func TestResultContinueInIframeLeavesTheFrame(t *testing.T) {
+	vm := ResultPage{Page: Page{Embedded: true, ParentOrigin: "https://shop.example"}, Status: "open", Heading: "x",
+		RetryURL: "/pay/ord_1?embed=1", ContinueURL: "https://shop.example/thanks"}
+	doc := render(t, Result(vm))
+	cont := doc.Find("#continue")
+	assert.Equal(t, "_top", cont.AttrOr("target", ""))
+	assert.Equal(t, "noopener", cont.AttrOr("rel", ""))
+	_, retryTarget := doc.Find("#retry").Attr("target")
+	assert.False(t, retryTarget, "a retry stays in the frame")
 }
 
 func TestResultLabelsFollowLanguage(t *testing.T) {
