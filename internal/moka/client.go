@@ -75,7 +75,8 @@ func New(baseURL string, creds Credentials, opts ...Option) *Client {
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // call posts the envelope of req to path and decodes the answer's Data. It returns
-// *Error when Moka's ResultCode is not Success, and ErrMalformedResponse when Data is null.
+// *Error when Moka's ResultCode is not Success (whatever Data holds), and
+// ErrMalformedResponse when a Success carries no Data or Data of the wrong shape.
 func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (*Data, error) {
 	service := path.Base(p)
 	body, err := json.Marshal(Envelope[Req]{PaymentDealerAuthentication: c.auth, PaymentDealerRequest: req})
@@ -109,7 +110,13 @@ func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (*Da
 		return nil, fmt.Errorf("moka %s: %w: answer larger than %d bytes", service, ErrMalformedResponse, maxResponseBytes)
 	}
 
-	var out Response[Data]
+	// Data stays raw until ResultCode is read: a refusal may carry any Data at all (null,
+	// "", [], a string), and its code must reach the caller whatever Data holds.
+	var out struct {
+		Data          json.RawMessage `json:"Data"`
+		ResultCode    string          `json:"ResultCode"`
+		ResultMessage string          `json:"ResultMessage"`
+	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, fmt.Errorf("moka %s: %w: %w", service, ErrMalformedResponse, err)
 	}
@@ -119,10 +126,14 @@ func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (*Da
 		return nil, fmt.Errorf("moka %s: %w: no ResultCode", service, ErrMalformedResponse)
 	case code != ResultSuccess:
 		return nil, &Error{Service: service, ResultCode: code, ResultMessage: strings.TrimSpace(out.ResultMessage)}
-	case out.Data == nil:
+	case len(out.Data) == 0 || string(out.Data) == "null":
 		return nil, fmt.Errorf("moka %s: %w: Success without Data", service, ErrMalformedResponse)
 	}
-	return out.Data, nil
+	data := new(Data)
+	if err := json.Unmarshal(out.Data, data); err != nil {
+		return nil, fmt.Errorf("moka %s: %w: Data: %w", service, ErrMalformedResponse, err)
+	}
+	return data, nil
 }
 
 // transportError classifies a failed round trip: a deadline (ours or the caller's) is

@@ -169,6 +169,48 @@ func TestUnusableAnswers(t *testing.T) {
 	}
 }
 
+// A refusal keeps its ResultCode whatever Data holds: Moka's failures carry Data null in
+// the seeds, but a code must not be lost to an answer that sends "", [], a string or an
+// object instead.
+func TestRefusalKeepsCodeWhateverData(t *testing.T) {
+	for _, data := range []string{`null`, `""`, `[]`, `"VirtualPosNotFound"`, `{}`, `0`, `{"IsSuccessful":"no"}`} {
+		t.Run(data, func(t *testing.T) {
+			answer := `{"Data":` + data + `,"ResultCode":"PaymentDealer.CheckPaymentDealerAuthentication.VirtualPosNotFound ","ResultMessage":"no pos","Exception":null}`
+			f := newFakeMoka(t, http.StatusOK, []byte(answer))
+			_, err := f.client().StartThreeD(context.Background(), validThreeD())
+			var me *moka.Error
+			require.ErrorAs(t, err, &me)
+			assert.Equal(t, "PaymentDealer.CheckPaymentDealerAuthentication.VirtualPosNotFound", me.ResultCode)
+			assert.Equal(t, "no pos", me.ResultMessage)
+			assert.NotErrorIs(t, err, moka.ErrMalformedResponse)
+
+			// The same holds for the services whose Data is the bank's answer.
+			f = newFakeMoka(t, http.StatusOK, []byte(`{"Data":`+data+`,"ResultCode":"EX","ResultMessage":"","Exception":"boom"}`))
+			_, err = f.client().Capture(context.Background(), moka.CaptureRequest{
+				VirtualPosOrderID: "ORDER-1", Amount: amt("1"), SubDealer: []moka.SubDealerPart{{DealerID: 1774, Amount: amtp("1")}},
+			})
+			require.ErrorAs(t, err, &me)
+			assert.Equal(t, "EX", me.ResultCode)
+			assert.False(t, me.Bank)
+		})
+	}
+}
+
+// A Success whose Data has the wrong shape is unusable, not a refusal.
+func TestSuccessWithWrongData(t *testing.T) {
+	for _, data := range []string{`""`, `[]`, `"text"`, `7`} {
+		t.Run(data, func(t *testing.T) {
+			f := newFakeMoka(t, http.StatusOK, []byte(`{"Data":`+data+`,"ResultCode":"Success","ResultMessage":"","Exception":null}`))
+			_, err := f.client().Capture(context.Background(), moka.CaptureRequest{
+				VirtualPosOrderID: "ORDER-1", Amount: amt("1"), SubDealer: []moka.SubDealerPart{{DealerID: 1774, Amount: amtp("1")}},
+			})
+			assert.ErrorIs(t, err, moka.ErrMalformedResponse)
+			var me *moka.Error
+			assert.False(t, errors.As(err, &me))
+		})
+	}
+}
+
 func TestSlowMokaTimesOut(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

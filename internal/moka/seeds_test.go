@@ -133,11 +133,29 @@ func TestSeedResponses(t *testing.T) {
 }
 
 func TestSeedTrxListItem(t *testing.T) {
+	raw := readTestdata(t, "trxlist_success_trx.json")
 	var trx moka.Trx
-	require.NoError(t, json.Unmarshal(readTestdata(t, "trxlist_success_trx.json"), &trx))
+	require.NoError(t, json.Unmarshal(raw, &trx))
 	assert.Equal(t, moka.Int(41748), trx.DealerPaymentTrxID)
 	assert.Equal(t, "ORDER-20209NHXA05020598", trx.VirtualPosOrderID)
 	assert.Equal(t, "1.00", trx.Amount.StringFixed(2))
 	assert.Equal(t, moka.Int(moka.TrxTypePayment), trx.TrxType)
 	assert.Equal(t, moka.Int(moka.TrxStatusSuccess), trx.TrxStatus)
+
+	require.Len(t, trx.SubPaymentTrxList, 1)
+	assert.Equal(t, moka.SubPaymentTrx{
+		DealerPaymentTrxDealerID:    41284,
+		DealerPaymentDealerID:       33578,
+		DealerID:                    1,
+		Amount:                      amt("1.00"),
+		DealerCommissionAmount:      amt("0.02"),
+		DealerGroupCommissionAmount: amt("0.02"),
+		DealerStatementID:           0,
+	}, trx.SubPaymentTrxList[0])
+
+	// Encoding the decoded item again says the same: no field of the seed is dropped.
+	out, err := json.Marshal(trx)
+	require.NoError(t, err)
+	assertSameJSON(t, raw, out)
+	assert.Contains(t, string(out), `"SubPaymentTrxList":[{"DealerPaymentTrxDealerId":41284,`)
 }

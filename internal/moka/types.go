@@ -267,6 +267,22 @@ type Trx struct {
 	VoidRefundReason   Int    `json:"VoidRefundReason"`
 	VirtualPosOrderID  string `json:"VirtualPosOrderId"`
 	ResultMessage      string `json:"ResultMessage"`
+	// SubPaymentTrxList splits a marketplace transaction among the sub-dealers; Moka
+	// leaves it out for a payment without sub-dealers.
+	SubPaymentTrxList []SubPaymentTrx `json:"SubPaymentTrxList,omitempty"`
+}
+
+// SubPaymentTrx is one sub-dealer's part of a transaction (seed 004). DealerPaymentDealerID
+// points at the sub-dealer's SubPaymentItem of the payment; DealerStatementID is the
+// statement the part was settled on, 0 until then.
+type SubPaymentTrx struct {
+	DealerPaymentTrxDealerID    Int    `json:"DealerPaymentTrxDealerId"`
+	DealerPaymentDealerID       Int    `json:"DealerPaymentDealerId"`
+	DealerID                    Int    `json:"DealerId"`
+	Amount                      Amount `json:"Amount"`
+	DealerCommissionAmount      Amount `json:"DealerCommissionAmount"`
+	DealerGroupCommissionAmount Amount `json:"DealerGroupCommissionAmount"`
+	DealerStatementID           Int    `json:"DealerStatementId"`
 }
 
 // Payment master statuses (PaymentDetail.PaymentStatus) and transaction types (TrxType).

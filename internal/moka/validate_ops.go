@@ -72,12 +72,12 @@ func (r PaymentDetailRequest) Validate() error {
 // Validate checks the window's dates (DateLayout, start not after end) and the optional
 // filters (TrxType 0 to 4, TrxStatus 0 to 2, a positive SubDealerId).
 func (r TrxListRequest) Validate() error {
-	start, err := time.Parse(DateLayout, r.TrxStartDate)
-	if err != nil {
+	start, ok := parseDate(r.TrxStartDate)
+	if !ok {
 		return invalid("TrxStartDate", "must be yyyy-MM-dd HH:mm")
 	}
-	end, err := time.Parse(DateLayout, r.TrxEndDate)
-	if err != nil {
+	end, ok := parseDate(r.TrxEndDate)
+	if !ok {
 		return invalid("TrxEndDate", "must be yyyy-MM-dd HH:mm")
 	}
 	if end.Before(start) {
@@ -93,6 +93,35 @@ func (r TrxListRequest) Validate() error {
 		return invalid("SubDealerId", "must be positive or unset")
 	}
 	return nil
+}
+
+// parseDate reads a DateLayout date written exactly as Moka documents it. time.Parse
+// alone is not enough: it takes a one-digit hour ("2026-01-01 9:00"), which Moka refuses
+// with InvalidDateTimeFormat.
+func parseDate(s string) (time.Time, bool) {
+	if !dateShape(s) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(DateLayout, s)
+	return t, err == nil
+}
+
+// dateShape reports whether s is exactly dddd-dd-dd dd:dd.
+func dateShape(s string) bool {
+	const shape = "dddd-dd-dd dd:dd"
+	if len(s) != len(shape) {
+		return false
+	}
+	for i := 0; i < len(shape); i++ {
+		if shape[i] == 'd' {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		} else if s[i] != shape[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func checkPaymentID(virtualPosOrderID, otherTrxCode string) error {

@@ -251,6 +251,12 @@ func TestOperationValidation(t *testing.T) {
 		{"list one minute", moka.TrxListRequest{TrxStartDate: "2026-11-01 00:00", TrxEndDate: "2026-11-01 00:00", TrxType: moka.SomeInt(0), TrxStatus: moka.SomeInt(2)}, ""},
 		{"list ISO date", moka.TrxListRequest{TrxStartDate: "2026-11-01T00:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
 		{"list end with seconds", moka.TrxListRequest{TrxStartDate: "2026-11-01 00:00", TrxEndDate: "2026-11-02 00:00:00"}, "TrxEndDate"},
+		// time.Parse alone takes the one-digit hour; Moka wants exactly yyyy-MM-dd HH:mm.
+		{"list one-digit hour", moka.TrxListRequest{TrxStartDate: "2026-01-01 9:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
+		{"list one-digit day", moka.TrxListRequest{TrxStartDate: "2026-11-01 00:00", TrxEndDate: "2026-11-2 00:00"}, "TrxEndDate"},
+		{"list padded date", moka.TrxListRequest{TrxStartDate: " 2026-11-01 00:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
+		{"list hour 24", moka.TrxListRequest{TrxStartDate: "2026-11-01 24:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
+		{"list Feb 30", moka.TrxListRequest{TrxStartDate: "2026-02-30 00:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
 		{"list end before start", moka.TrxListRequest{TrxStartDate: "2026-11-02 00:00", TrxEndDate: "2026-11-01 23:59"}, "TrxEndDate"},
 		{"list TrxType 5", func() moka.TrxListRequest { r := goodList; r.TrxType = moka.SomeInt(5); return r }(), "TrxType"},
 		{"list TrxStatus 3", func() moka.TrxListRequest { r := goodList; r.TrxStatus = moka.SomeInt(3); return r }(), "TrxStatus"},

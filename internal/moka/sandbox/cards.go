@@ -14,6 +14,7 @@ const (
 	OutcomeVirtualPosNotAvailable = "virtual-pos-not-available"
 	OutcomeAbandoned              = "abandoned"
 	OutcomeNoInstallments         = "no-installments"
+	OutcomeRefundRefused          = "refund-refused"
 )
 
 // TestCard is one row of the sandbox's test card table; the README and the tests are
@@ -61,6 +62,7 @@ var TestCards = []TestCard{
 	{"4546711234567894", "visa", OutcomeVirtualPosNotAvailable, CodeVirtualPosNotAvailable, "Refused at the 3-D start."},
 	{"5400360000000003", "mastercard", OutcomeAbandoned, "", "The bank page never posts back (session timed out); the payment stays pending."},
 	{"4824894728063019", "visa", OutcomeNoInstallments, CodeInstallmentForVirtualPos, "Refused at the 3-D start when installments > 1; succeeds as a single payment."},
+	{"4556789012345672", "visa", OutcomeRefundRefused, "", "Pays; a refund request is accepted, but the bank refuses the refund when Moka completes it (a failed TrxType 4 row, RefAmount unchanged)."},
 }
 
 // cardOutcome picks the outcome for a card number. The number is not kept.
@@ -124,6 +126,23 @@ var messages = map[string]string{
 	CodeInvalidScenario:                                                "The commission scenario is missing, unknown, or lacks a required sub-dealer field.",
 	CodeSubDealerAmountMismatch:                                        "The sub-dealer amounts do not add up as the commission scenario requires.",
 	"PaymentDealer.DoCapture.InvalidAmount":                            "The amount field was entered incorrectly.",
+	approvePrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven":         "Incomplete data sent. OrderId or OtherTrxCode must be entered.",
+	approvePrefix + "DealerPaymentNotFound":                            "No payment record was found for the information entered to be confirmed.",
+	approvePrefix + "PaymentAlreadyApproved":                           "This payment has already been confirmed.",
+	approvePrefix + "PaymentIsNotPoolPayment":                          "This payment is not a pool payment.",
+	undoPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven":            "Incomplete data sent. OrderId or OtherTrxCode must be entered.",
+	undoPrefix + "DealerPaymentNotFound":                               "No payment record was found for the information entered.",
+	undoPrefix + "PaymentIsNotPoolPayment":                             "This payment is not a pool payment.",
+	undoPrefix + "PaymentNotApproved":                                  "This payment has not been confirmed.",
+	refundPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven":          "Incomplete data sent. OrderId or OtherTrxCode must be entered.",
+	refundPrefix + "InvalidAmount":                                     "The value entered in the Amount field should not be greater than the payment amount.",
+	refundPrefix + "PaymentNotFound":                                   "A payment record to create a refund request could not be found.",
+	refundPrefix + "OtherTrxCodeAndVirtualPosOrderIdMismatch":          "The data sent belong to different payments.",
+	refundPrefix + "RefundRequestAlreadyExist":                         "There is a pending refund request for this payment. It must be waited for its completion or the request withdrawn.",
+	voidPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven":            "Incomplete data sent. OrderId or OtherTrxCode must be entered.",
+	voidPrefix + "PaymentNotFound":                                     "No payment was found to cancel.",
+	CodeDetailMustBeGiven:                                              "Incomplete data sent. PaymentId or OtherTrxCode must be entered.",
+	CodeDetailNotFound:                                                 "No payment was found.",
 	"PaymentDealer.GetPaymentTrxListMarketPlace.InvalidDateTimeFormat": `The date format should be "yyyy-MM-dd HH:mm".`,
 	"PaymentDealer.GetPaymentTrxListMarketPlace.DealerNotAuthorized":   "The dealer is not allowed.",
 	"PaymentDealer.GetPaymentTrxListMarketPlace.InvalidTrxType":        "Invalid TrxType value entered.",

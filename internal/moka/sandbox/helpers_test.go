@@ -3,11 +3,13 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,12 +24,21 @@ type sandbox struct {
 	t   *testing.T
 	srv *Server
 	url string
+	// mokaHits counts requests to Moka's service paths, so a test can tell that the
+	// client refused something before sending it.
+	mokaHits *atomic.Int64
 }
 
 func startSandbox(t *testing.T, mutate ...func(*Config)) *sandbox {
 	t.Helper()
 	var srv *Server
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) }))
+	hits := new(atomic.Int64)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/PaymentDealer/") {
+			hits.Add(1)
+		}
+		srv.ServeHTTP(w, r)
+	}))
 	t.Cleanup(hs.Close)
 	cfg := DemoConfig(hs.URL)
 	cfg.RefundDelay = 0 // tests complete refunds explicitly unless they test the delay
@@ -35,7 +46,50 @@ func startSandbox(t *testing.T, mutate ...func(*Config)) *sandbox {
 		m(&cfg)
 	}
 	srv = New(cfg)
-	return &sandbox{t: t, srv: srv, url: hs.URL}
+	return &sandbox{t: t, srv: srv, url: hs.URL, mokaHits: hits}
+}
+
+// client is a moka.Client for one of the sandbox's dealers, with the demo username and
+// password unless creds says otherwise.
+func (s *sandbox) client(dealerCode string, opts ...moka.Option) *moka.Client {
+	return moka.New(s.url, moka.Credentials{DealerCode: dealerCode, Username: DemoUsername, Password: DemoPassword}, opts...)
+}
+
+// paidMarketplace creates a paid (or pre-authorised / pool) marketplace payment and
+// returns its request and VirtualPosOrderId.
+func (s *sandbox) paidMarketplace(amount string, subs map[int64]string, preAuth, pool bool) (moka.ThreeDRequest, string) {
+	s.t.Helper()
+	req := threeD("4183441122223339", amount)
+	req.CommissionScenario = 1
+	for _, id := range demoSubDealers() {
+		if a, ok := subs[id]; ok {
+			req.SubDealer = append(req.SubDealer, moka.SubDealer{DealerID: moka.Int(id), Amount: dec(a)})
+		}
+	}
+	if preAuth {
+		req.IsPreAuth = 1
+	}
+	if pool {
+		req.IsPoolPayment = 1
+	}
+	_, ret := s.pay(moka.PathThreeDMarketPlace, req, DemoOTP)
+	require.True(s.t, ret.found)
+	require.Empty(s.t, ret.resultCode)
+	return req, ret.trxCode
+}
+
+// resultCode is the Moka code a client call failed with: "" for no error, and a
+// description for an error that is not a *moka.Error.
+func resultCode(err error) string {
+	var me *moka.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &me):
+		return me.ResultCode
+	default:
+		return "not a moka.Error: " + err.Error()
+	}
 }
 
 func demoAuth() moka.Authentication {

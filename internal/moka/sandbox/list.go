@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,10 +29,10 @@ func (s *Server) handleTrxList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	start, err1 := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(req.TrxStartDate), istanbul)
-	end, err2 := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(req.TrxEndDate), istanbul)
+	start, ok1 := parseListDate(req.TrxStartDate)
+	end, ok2 := parseListDate(req.TrxEndDate)
 	switch {
-	case err1 != nil || err2 != nil:
+	case !ok1 || !ok2:
 		writeCode(w, listPrefix+"InvalidDateTimeFormat")
 		return
 	case !d.Authorized:
@@ -42,6 +43,9 @@ func (s *Server) handleTrxList(w http.ResponseWriter, r *http.Request) {
 		return
 	case req.TrxStatus.Set && (req.TrxStatus.Value < 0 || req.TrxStatus.Value > 2):
 		writeCode(w, listPrefix+"InvalidTrxStatus")
+		return
+	case req.SubDealerID.Set && req.SubDealerID.Value == EXSubDealerID:
+		writeEX(w, "SubDealerId "+strconv.Itoa(EXSubDealerID)+" always answers EX")
 		return
 	}
 	type item struct {
@@ -83,6 +87,19 @@ func (s *Server) handleTrxList(w http.ResponseWriter, r *http.Request) {
 	writeSuccess(w, out)
 }
 
+// listDate matches exactly the "yyyy-MM-dd HH:mm" of seed 004; time.Parse alone would
+// also take a one-digit hour, which Moka answers with InvalidDateTimeFormat.
+var listDate = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d$`)
+
+// parseListDate reads a GetPaymentTrxList date, in Istanbul time as Moka means it.
+func parseListDate(s string) (time.Time, bool) {
+	if !listDate.MatchString(s) {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, istanbul)
+	return t, err == nil
+}
+
 // handleDetail answers one payment by PaymentId (DealerPaymentId) or OtherTrxCode.
 func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
 	req, d, ok := decode[moka.PaymentDetailRequest](s, w, r, authPlain)
@@ -90,7 +107,11 @@ func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := strings.TrimSpace(string(req.PaymentID))
-	if id == "" && strings.TrimSpace(req.OtherTrxCode) == "" {
+	switch other := strings.TrimSpace(req.OtherTrxCode); {
+	case isEXOrder("", other):
+		writeEX(w, "payment "+EXOrderID+" always answers EX")
+		return
+	case id == "" && other == "":
 		writeCode(w, CodeDetailMustBeGiven)
 		return
 	}

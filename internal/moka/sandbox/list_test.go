@@ -1,10 +1,6 @@
 package sandbox
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +40,10 @@ func TestTrxListCodes(t *testing.T) {
 		code string
 	}{
 		{"bad date", moka.TrxListRequest{TrxStartDate: "2020-07-12T09:00", TrxEndDate: to}, listPrefix + "InvalidDateTimeFormat"},
+		{"one-digit hour", moka.TrxListRequest{TrxStartDate: "2026-01-01 9:00", TrxEndDate: to}, listPrefix + "InvalidDateTimeFormat"},
+		{"padded date", moka.TrxListRequest{TrxStartDate: from + " ", TrxEndDate: to}, listPrefix + "InvalidDateTimeFormat"},
+		{"seconds", moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to + ":00"}, listPrefix + "InvalidDateTimeFormat"},
+		{"EX sub-dealer", moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to, SubDealerID: moka.SomeInt(EXSubDealerID)}, "EX"},
 		{"no end", moka.TrxListRequest{TrxStartDate: from}, listPrefix + "InvalidDateTimeFormat"},
 		{"trx type 5", moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to, TrxType: moka.SomeInt(5)}, listPrefix + "InvalidTrxType"},
 		{"trx status 3", moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to, TrxStatus: moka.SomeInt(3)}, listPrefix + "InvalidTrxStatus"},
@@ -58,6 +58,14 @@ func TestTrxListCodes(t *testing.T) {
 	t.Run("dealer not authorized", func(t *testing.T) {
 		s := startSandbox(t, func(c *Config) { c.Dealers[0].Authorized = false })
 		out, _ := s.list(moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to})
+		assert.Equal(t, listPrefix+"DealerNotAuthorized", out.ResultCode)
+	})
+	t.Run("demo dealer not authorized", func(t *testing.T) {
+		s := startSandbox(t)
+		a := demoAuth()
+		a.DealerCode, a.CheckKey = UnauthorizedDealerCode, checkKey(UnauthorizedDealerCode, DemoUsername, DemoPassword)
+		out := s.post(moka.PathPaymentTrxList, moka.Envelope[any]{PaymentDealerAuthentication: a,
+			PaymentDealerRequest: moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to}})
 		assert.Equal(t, listPrefix+"DealerNotAuthorized", out.ResultCode)
 	})
 }
@@ -123,37 +131,101 @@ func TestTrxListCapsAtThousandEarliestFirst(t *testing.T) {
 	assert.Equal(t, res.PaymentTrxList[0].PaymentDetail.PaymentDate, res.PaymentTrxList[0].PaymentTrxDetailList[0].TrxDate)
 }
 
-func TestFaults(t *testing.T) {
+// TestTrxListSeedStatusPairs makes a payment for every status pair of seed 004 (the master
+// record's PaymentStatus/TrxStatus and each transaction's TrxType/TrxStatus) and finds
+// each one through GetPaymentTrxList.
+func TestTrxListSeedStatusPairs(t *testing.T) {
 	s := startSandbox(t)
-	req := threeD("4183441122223339", "10")
-	body := func(path string) (int, string, string) {
-		b := strings.NewReader(`{"PaymentDealerAuthentication":{}}`)
-		resp, err := http.Post(s.url+path, "application/json", b)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		buf := new(strings.Builder)
-		_, _ = io.Copy(buf, resp.Body)
-		return resp.StatusCode, resp.Header.Get("Content-Type"), buf.String()
+	refund := func(vpos, amount string) {
+		out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec(amount)})
+		isSuccess(t, out)
+	}
+	void := func(vpos string) moka.BankResult {
+		out, _ := call[moka.BankResult](s, moka.PathVoid, moka.VoidRequest{VirtualPosOrderID: vpos, VoidRefundReason: 2})
+		return bank(t, out)
 	}
 
-	s.srv.SetFault(Fault{Status500: true})
-	code, ctype, text := body(moka.PathCapture)
-	assert.Equal(t, http.StatusInternalServerError, code)
-	assert.Contains(t, ctype, "text/html")
-	assert.Contains(t, text, "<html>")
+	pending := threeD("5400360000000003", "10")
+	s.start(moka.PathThreeD, pending)
+	preAuth, _ := s.paidMarketplace("11", map[int64]string{1774: "11"}, true, false)
+	preFailed := threeD("4355084355084358", "12")
+	preFailed.IsPreAuth = 1
+	_, ret := s.pay(moka.PathThreeD, preFailed, DemoOTP)
+	require.Equal(t, BankCodeThreeDFailed, ret.resultCode)
+	paid, _ := s.paidMarketplace("13", map[int64]string{1772: "13"}, false, false)
+	failed := threeD("4183441122223339", "14")
+	_, ret = s.pay(moka.PathThreeD, failed, "000000") // wrong OTP
+	require.Equal(t, BankCodeThreeDFailed, ret.resultCode)
+	voided, voidedVpos := s.paidMarketplace("15", map[int64]string{1772: "15"}, false, false)
+	require.True(t, void(voidedVpos).IsSuccessful)
+	refunded, refundedVpos := s.paidMarketplace("16", map[int64]string{1772: "6", 1774: "10"}, false, false)
+	refund(refundedVpos, "16")
+	voidRefused, voidRefusedVpos := s.paidMarketplace("17", map[int64]string{1772: "17"}, false, false)
+	refund(voidRefusedVpos, "1")
+	refundRefused := threeD("4556789012345672", "18")
+	_, ret = s.pay(moka.PathThreeD, refundRefused, DemoOTP)
+	require.Empty(t, ret.resultCode)
+	refund(ret.trxCode, "18")
+	s.srv.CompleteRefunds()
+	assert.False(t, void(voidRefusedVpos).IsSuccessful, "a refunded payment cannot be voided")
 
-	s.srv.SetFault(Fault{Malformed: true, Path: moka.PathCapture})
-	code, _, text = body(moka.PathCapture)
-	assert.Equal(t, http.StatusOK, code)
-	assert.False(t, json.Valid([]byte(text)))
-	s.start(moka.PathThreeD, req) // other paths are untouched
+	from, to := window(time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	list := func(r moka.TrxListRequest) []moka.Payment {
+		r.TrxStartDate, r.TrxEndDate = from, to
+		out, res := s.list(r)
+		isSuccess(t, out)
+		return res.PaymentTrxList
+	}
 
-	s.srv.SetFault(Fault{Latency: 50 * time.Millisecond})
-	began := time.Now()
-	s.start(moka.PathThreeD, threeD("4183441122223339", "10"))
-	assert.GreaterOrEqual(t, time.Since(began), 50*time.Millisecond)
+	master := map[string][2]moka.Int{}
+	for _, p := range list(moka.TrxListRequest{}) {
+		master[p.PaymentDetail.OtherTrxCode] = [2]moka.Int{p.PaymentDetail.PaymentStatus, p.PaymentDetail.TrxStatus}
+	}
+	assert.Equal(t, map[string][2]moka.Int{
+		pending.OtherTrxCode:       {0, 0}, // standby, awaiting confirmation
+		preAuth.OtherTrxCode:       {1, 1}, // pre-authorisation successful
+		preFailed.OtherTrxCode:     {1, 2}, // pre-authorisation failed
+		paid.OtherTrxCode:          {2, 1}, // payment successful
+		failed.OtherTrxCode:        {2, 2}, // payment failed
+		voided.OtherTrxCode:        {3, 1}, // cancellation successful
+		refunded.OtherTrxCode:      {4, 1}, // refund successful
+		voidRefused.OtherTrxCode:   {2, 1}, // a refused void leaves the payment as it was
+		refundRefused.OtherTrxCode: {2, 1}, // and so does a refused refund
+	}, master)
 
-	s.srv.SetFault(Fault{})
-	code, _, _ = body(moka.PathCapture)
-	assert.Equal(t, http.StatusOK, code)
+	trxPairs := []struct {
+		typ, status int64
+		want        string // the OtherTrxCode of the payment with that transaction
+	}{
+		{0, 0, pending.OtherTrxCode},
+		{1, 1, preAuth.OtherTrxCode},
+		{1, 2, preFailed.OtherTrxCode},
+		{2, 1, paid.OtherTrxCode},
+		{2, 2, failed.OtherTrxCode},
+		{3, 1, voided.OtherTrxCode},
+		{3, 2, voidRefused.OtherTrxCode},
+		{4, 1, refunded.OtherTrxCode},
+		{4, 2, refundRefused.OtherTrxCode},
+	}
+	for _, tp := range trxPairs {
+		got := list(moka.TrxListRequest{TrxType: moka.SomeInt(tp.typ), TrxStatus: moka.SomeInt(tp.status)})
+		codes := []string{}
+		for _, p := range got {
+			codes = append(codes, p.PaymentDetail.OtherTrxCode)
+			for _, trx := range p.PaymentTrxDetailList {
+				assert.Equal(t, [2]moka.Int{moka.Int(tp.typ), moka.Int(tp.status)}, [2]moka.Int{trx.TrxType, trx.TrxStatus})
+			}
+		}
+		assert.Contains(t, codes, tp.want, "TrxType %d, TrxStatus %d", tp.typ, tp.status)
+	}
+
+	// A marketplace refund row is split among the sub-dealers it refunded.
+	got := list(moka.TrxListRequest{TrxType: moka.SomeInt(4), TrxStatus: moka.SomeInt(1), SubDealerID: moka.SomeInt(1774)})
+	require.Len(t, got, 1)
+	require.Len(t, got[0].PaymentTrxDetailList, 1)
+	split := map[string]string{}
+	for _, sp := range got[0].PaymentTrxDetailList[0].SubPaymentTrxList {
+		split[jsonInt(sp.DealerID)] = sp.Amount.String()
+	}
+	assert.Equal(t, map[string]string{"1772": "6", "1774": "10"}, split)
 }

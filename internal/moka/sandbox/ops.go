@@ -2,8 +2,7 @@ package sandbox
 
 import (
 	"net/http"
-	"strconv"
-	"time"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -29,19 +28,25 @@ func bankFailure(code, msg string) moka.BankResult {
 	return moka.BankResult{IsSuccessful: false, ResultCode: code, ResultMessage: msg}
 }
 
+// trimIDs trims a request's payment ids, as Moka does: its own documents pad them.
+func trimIDs(vposOrderID, otherTrxCode string) (string, string) {
+	return strings.TrimSpace(vposOrderID), strings.TrimSpace(otherTrxCode)
+}
+
 func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) {
 	req, d, ok := decode[moka.CaptureRequest](s, w, r, authPayment)
 	if !ok {
 		return
 	}
+	vpos, other := trimIDs(req.VirtualPosOrderID, req.OtherTrxCode)
 	amount := req.Amount.Decimal
-	if amount.Equal(exAmount) {
-		writeEX(w, "amount 99.99 always answers EX")
+	if isEXAmount(amount) || isEXOrder(vpos, other) {
+		writeEX(w, "amount "+EXAmount+" or payment "+EXOrderID+" always answers EX")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.find(d.DealerCode, req.VirtualPosOrderID, req.OtherTrxCode)
+	p := s.find(d.DealerCode, vpos, other)
 	switch {
 	case p == nil:
 		writeSuccess(w, bankFailure(BankCodeNotFound, "Payment not found"))
@@ -50,24 +55,66 @@ func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) {
 		writeSuccess(w, bankFailure(BankCodeInvalidTransaction, "Payment is not an open pre-authorisation"))
 		return
 	}
-	sum := decimal.Zero
-	for _, sd := range req.SubDealer {
-		if sd.Amount != nil {
-			sum = sum.Add(sd.Amount.Decimal)
-		}
-		if len(p.subs) > 0 && p.sub(int64(sd.DealerID)) == nil {
-			writeCode(w, codeCaptureInvalidAmount)
-			return
-		}
-	}
-	if !amount.IsPositive() || amount.GreaterThan(p.provision) || (len(req.SubDealer) > 0 && !sum.Equal(amount)) {
+	paid, ok := captureShares(p, amount, req.SubDealer)
+	if !ok {
 		writeCode(w, codeCaptureInvalidAmount)
 		return
 	}
+	var parts []trxPart
+	for i := range p.subs {
+		p.subs[i].amount = paid[i]
+		if paid[i].IsPositive() {
+			parts = append(parts, trxPart{share: i, amount: paid[i]})
+		}
+	}
 	p.amount = amount
 	p.status, p.trxStatus = moka.PaymentStatusPayment, moka.TrxStatusSuccess
-	s.addTrx(p, s.now(), moka.TrxTypePayment, moka.TrxStatusSuccess, amount, "")
+	s.addTrx(p, s.now(), moka.TrxTypePayment, moka.TrxStatusSuccess, amount, "", parts)
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, ResultCode: "00"})
+}
+
+// captureShares checks a capture against its pre-authorisation and returns what each
+// share is paid, in p.subs order. The amount is positive and at most the provision; the
+// parts name each sub-dealer once, add up to the amount, and give no sub-dealer more than
+// its provisioned share, since money authorised for one sub-dealer cannot be moved to
+// another. A sub-dealer left out is paid nothing. Without parts, only a full capture
+// says who gets what.
+func captureShares(p *payment, amount decimal.Decimal, parts []moka.SubDealerPart) ([]decimal.Decimal, bool) {
+	if !amount.IsPositive() || amount.GreaterThan(p.provision) {
+		return nil, false
+	}
+	paid := make([]decimal.Decimal, len(p.subs))
+	for i := range paid {
+		paid[i] = decimal.Zero
+	}
+	if len(parts) == 0 {
+		if len(p.subs) > 0 && !amount.Equal(p.provision) {
+			return nil, false
+		}
+		for i, sd := range p.subs {
+			paid[i] = sd.provision
+		}
+		return paid, true
+	}
+	sum := decimal.Zero
+	seen := map[int64]bool{}
+	for _, part := range parts {
+		id := int64(part.DealerID)
+		if part.Amount == nil || part.Amount.IsNegative() || seen[id] {
+			return nil, false
+		}
+		seen[id] = true
+		sum = sum.Add(part.Amount.Decimal)
+		if len(p.subs) == 0 {
+			continue // a plain payment has no shares to check the parts against
+		}
+		i := p.shareIndex(id)
+		if i < 0 || part.Amount.GreaterThan(p.subs[i].provision) {
+			return nil, false
+		}
+		paid[i] = part.Amount.Decimal
+	}
+	return paid, sum.Equal(amount)
 }
 
 func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
@@ -86,13 +133,18 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, prefix string, 
 	if !ok {
 		return
 	}
-	if req.VirtualPosOrderID == "" && req.OtherTrxCode == "" {
+	vpos, other := trimIDs(req.VirtualPosOrderID, req.OtherTrxCode)
+	switch {
+	case isEXOrder(vpos, other):
+		writeEX(w, "payment "+EXOrderID+" always answers EX")
+		return
+	case vpos == "" && other == "":
 		writeCode(w, prefix+"OtherTrxCodeOrVirtualPosOrderIdMustGiven")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.find(d.DealerCode, req.VirtualPosOrderID, req.OtherTrxCode)
+	p := s.find(d.DealerCode, vpos, other)
 	if p == nil || !p.isPaid() {
 		writeCode(w, prefix+"DealerPaymentNotFound")
 		return
@@ -103,7 +155,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, prefix string, 
 	}
 	if len(p.subs) == 0 {
 		// A plain (non-marketplace) pool payment is approved as a whole.
-		p.subs = []subShare{{dealerID: 0, amount: p.amount, refAmount: decimal.Zero}}
+		p.subs = []subShare{{dealerID: 0, provision: p.amount, amount: p.amount, refAmount: decimal.Zero}}
 	}
 	targets := []*subShare{}
 	if len(req.SubDealer) == 0 {
@@ -136,123 +188,47 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, prefix string, 
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, VirtualPosOrderID: p.vposOrderID})
 }
 
-func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
-	req, d, ok := decode[moka.RefundRequest](s, w, r, authRefund)
-	if !ok {
-		return
-	}
-	amount := req.Amount.Decimal
-	switch {
-	case amount.Equal(exAmount):
-		writeEX(w, "amount 99.99 always answers EX")
-		return
-	case req.VirtualPosOrderID == "" && req.OtherTrxCode == "":
-		writeCode(w, refundPrefix+"OtherTrxCodeOrVirtualPosOrderIdMustGiven")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.find(d.DealerCode, req.VirtualPosOrderID, req.OtherTrxCode)
-	if req.VirtualPosOrderID != "" && req.OtherTrxCode != "" {
-		if byOther := s.find(d.DealerCode, "", req.OtherTrxCode); p != byOther {
-			writeCode(w, refundPrefix+"OtherTrxCodeAndVirtualPosOrderIdMismatch")
-			return
-		}
-	}
-	switch {
-	case p == nil || !p.isPaid():
-		writeCode(w, refundPrefix+"PaymentNotFound")
-		return
-	case p.refund != nil:
-		writeCode(w, refundPrefix+"RefundRequestAlreadyExist")
-		return
-	}
-	remaining := p.amount.Sub(p.refAmount)
-	if amount.IsZero() {
-		amount = remaining
-	}
-	subs := map[int64]decimal.Decimal{}
-	sum := decimal.Zero
-	for _, sd := range req.SubDealer {
-		share := p.sub(int64(sd.DealerID))
-		if share == nil || sd.Amount == nil {
-			writeCode(w, refundPrefix+"InvalidAmount")
-			return
-		}
-		if sd.Amount.GreaterThan(share.amount.Sub(share.refAmount)) {
-			writeCode(w, refundPrefix+"InvalidAmount")
-			return
-		}
-		subs[share.dealerID] = sd.Amount.Decimal
-		sum = sum.Add(sd.Amount.Decimal)
-	}
-	if amount.IsNegative() || amount.GreaterThan(remaining) || (len(req.SubDealer) > 0 && !sum.Equal(amount)) {
-		writeCode(w, refundPrefix+"InvalidAmount")
-		return
-	}
-	s.nextRefund++
-	p.refund = &refundRequest{id: s.nextRefund, amount: amount, subs: subs, created: s.now()}
-	writeSuccess(w, moka.BankResult{IsSuccessful: true, RefundRequestID: moka.String(strconv.FormatInt(s.nextRefund, 10))})
-}
-
-// CompleteRefunds completes every pending refund request, as Moka does later in the day:
-// RefAmount grows, a TrxType 4 row is written, and a payment refunded in full moves to
-// PaymentStatus 4. Tests and demo mode call it; until then a second request for the same
-// payment answers RefundRequestAlreadyExist.
-func (s *Server) CompleteRefunds() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.completeRefunds(time.Time{})
-}
-
-// completeRefunds completes the pending requests created before cutoff, or all of them
-// when cutoff is zero; the caller holds s.mu.
-func (s *Server) completeRefunds(cutoff time.Time) {
-	for _, p := range s.payments {
-		rr := p.refund
-		if rr == nil || (!cutoff.IsZero() && !rr.created.Before(cutoff)) {
-			continue
-		}
-		p.refund = nil
-		p.refAmount = p.refAmount.Add(rr.amount)
-		for id, a := range rr.subs {
-			if share := p.sub(id); share != nil {
-				share.refAmount = share.refAmount.Add(a)
-			}
-		}
-		t := s.addTrx(p, s.now(), moka.TrxTypeRefund, moka.TrxStatusSuccess, rr.amount, "")
-		t.voidRefundReason = 2
-		if p.refAmount.GreaterThanOrEqual(p.amount) {
-			p.status = moka.PaymentStatusFullRefund
-		}
-	}
-}
+// msgVoidRefused is the bank's message for a refused void, also on its failed cancel row.
+const msgVoidRefused = "Payment cannot be voided"
 
 // handleVoid cancels a paid or pre-authorised payment that has no refund. Moka allows
-// this until 22:00 on the payment's day; the sandbox does not enforce the clock.
+// this until 22:00 on the payment's day; the sandbox does not enforce the clock. A void
+// the bank refuses on a payment that went through leaves a failed cancel row (TrxType 3,
+// TrxStatus 2), as in seed 004's status table; the payment itself is unchanged.
 func (s *Server) handleVoid(w http.ResponseWriter, r *http.Request) {
 	req, d, ok := decode[moka.VoidRequest](s, w, r, authPayment)
 	if !ok {
 		return
 	}
-	if req.VirtualPosOrderID == "" && req.OtherTrxCode == "" {
+	vpos, other := trimIDs(req.VirtualPosOrderID, req.OtherTrxCode)
+	switch {
+	case isEXOrder(vpos, other):
+		writeEX(w, "payment "+EXOrderID+" always answers EX")
+		return
+	case vpos == "" && other == "":
 		writeCode(w, voidPrefix+"OtherTrxCodeOrVirtualPosOrderIdMustGiven")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.find(d.DealerCode, req.VirtualPosOrderID, req.OtherTrxCode)
+	p := s.find(d.DealerCode, vpos, other)
 	switch {
 	case p == nil:
 		writeCode(w, voidPrefix+"PaymentNotFound")
 		return
-	case p.trxStatus != moka.TrxStatusSuccess || p.refund != nil || !p.refAmount.IsZero() ||
+	case p.trxStatus != moka.TrxStatusSuccess:
+		// Nothing went through, so there is nothing the bank could cancel.
+		writeSuccess(w, bankFailure(BankCodeInvalidTransaction, msgVoidRefused))
+		return
+	case p.refund != nil || !p.refAmount.IsZero() ||
 		(p.status != moka.PaymentStatusPayment && p.status != moka.PaymentStatusPreAuth):
-		writeSuccess(w, bankFailure(BankCodeInvalidTransaction, "Payment cannot be voided"))
+		t := s.addTrx(p, s.now(), moka.TrxTypeCancel, moka.TrxStatusFailed, p.amount, msgVoidRefused, p.shareParts())
+		t.voidRefundReason = int(req.VoidRefundReason)
+		writeSuccess(w, bankFailure(BankCodeInvalidTransaction, msgVoidRefused))
 		return
 	}
 	p.status = moka.PaymentStatusCancel
-	t := s.addTrx(p, s.now(), moka.TrxTypeCancel, moka.TrxStatusSuccess, p.amount, "")
+	t := s.addTrx(p, s.now(), moka.TrxTypeCancel, moka.TrxStatusSuccess, p.amount, "", p.shareParts())
 	t.voidRefundReason = int(req.VoidRefundReason)
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, ResultCode: "00"})
 }

@@ -76,6 +76,9 @@ func TestPoolApproval(t *testing.T) {
 		{"no id", moka.PathApprovePoolPayment, moka.ApproveRequest{}, approvePrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
 		{"unknown", moka.PathApprovePoolPayment, moka.ApproveRequest{OtherTrxCode: "nope"}, approvePrefix + "DealerPaymentNotFound"},
 		{"not pool", moka.PathApprovePoolPayment, moka.ApproveRequest{OtherTrxCode: plainReq.OtherTrxCode}, approvePrefix + "PaymentIsNotPoolPayment"},
+		{"EX", moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: EXOrderID}, "EX"},
+		{"EX by other code", moka.PathApprovePoolPayment, moka.ApproveRequest{OtherTrxCode: " " + EXOrderID + " "}, "EX"},
+		{"undo EX", moka.PathUndoApprovePool, moka.ApproveRequest{VirtualPosOrderID: EXOrderID}, "EX"},
 		{"undo before approve", moka.PathUndoApprovePool, moka.ApproveRequest{VirtualPosOrderID: vpos}, undoPrefix + "PaymentNotApproved"},
 		{"approve one", moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: vpos, SubDealer: []moka.SubDealerPart{{DealerID: 1787}}}, moka.ResultSuccess},
 		{"approve rest", moka.PathApprovePoolPayment, moka.ApproveRequest{OtherTrxCode: req.OtherTrxCode}, moka.ResultSuccess},
@@ -110,6 +113,9 @@ func TestRefunds(t *testing.T) {
 		{"unknown", moka.RefundRequest{VirtualPosOrderID: "Test-x"}, refundPrefix + "PaymentNotFound", false},
 		{"mismatch", moka.RefundRequest{VirtualPosOrderID: vpos, OtherTrxCode: other.OtherTrxCode}, refundPrefix + "OtherTrxCodeAndVirtualPosOrderIdMismatch", false},
 		{"too much", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("10.01")}, refundPrefix + "InvalidAmount", false},
+		// EX must leave nothing behind: "partial" below would meet a pending request.
+		{"EX amount", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec(EXAmount), SubDealer: []moka.SubDealerPart{{DealerID: 1772, Amount: amt(EXAmount)}}}, "EX", false},
+		{"EX id", moka.RefundRequest{OtherTrxCode: EXOrderID, Amount: dec("1")}, "EX", false},
 		{"sub-dealer over share", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("5"), SubDealer: []moka.SubDealerPart{{DealerID: 1772, Amount: amt("5")}}}, refundPrefix + "InvalidAmount", false},
 		{"partial", moka.RefundRequest{VirtualPosOrderID: vpos, OtherTrxCode: req.OtherTrxCode, Amount: dec("4"), SubDealer: []moka.SubDealerPart{{DealerID: 1772, Amount: amt("1")}, {DealerID: 1774, Amount: amt("3")}}}, moka.ResultSuccess, false},
 		{"while pending", moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("1")}, refundPrefix + "RefundRequestAlreadyExist", true},
@@ -121,6 +127,10 @@ func TestRefunds(t *testing.T) {
 		before := s.detail(req.OtherTrxCode).PaymentDetail.RefAmount.String()
 		out := refund(tc.req)
 		require.Equal(t, tc.code, out.ResultCode, tc.name)
+		if tc.code == "EX" {
+			assert.NotNil(t, out.Exception, tc.name)
+			assert.Equal(t, "null", string(out.Data), tc.name)
+		}
 		if tc.code == moka.ResultSuccess {
 			b := bank(t, out)
 			assert.True(t, b.IsSuccessful)
@@ -153,6 +163,49 @@ func TestVoid(t *testing.T) {
 	assert.Equal(t, moka.Int(moka.PaymentStatusCancel), d.PaymentDetail.PaymentStatus)
 	assert.Equal(t, moka.Int(moka.TrxTypeCancel), d.PaymentTrxDetailList[len(d.PaymentTrxDetailList)-1].TrxType)
 	assert.Equal(t, BankCodeInvalidTransaction, bank(t, void(moka.VoidRequest{VirtualPosOrderID: vpos})).ResultCode, "twice")
+	assert.Equal(t, "EX", void(moka.VoidRequest{VirtualPosOrderID: EXOrderID}).ResultCode)
+
+	// A void the bank refuses leaves a failed cancel row and the payment as it was.
+	refunded, rvpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+	out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: rvpos, Amount: dec("4")})
+	isSuccess(t, out)
+	s.srv.CompleteRefunds()
+	assert.Equal(t, BankCodeInvalidTransaction, bank(t, void(moka.VoidRequest{VirtualPosOrderID: rvpos, VoidRefundReason: 2})).ResultCode)
+	d = s.detail(refunded.OtherTrxCode)
+	assert.Equal(t, [2]moka.Int{moka.PaymentStatusPayment, moka.TrxStatusSuccess}, [2]moka.Int{d.PaymentDetail.PaymentStatus, d.PaymentDetail.TrxStatus})
+	last := d.PaymentTrxDetailList[len(d.PaymentTrxDetailList)-1]
+	assert.Equal(t, [2]moka.Int{moka.TrxTypeCancel, moka.TrxStatusFailed}, [2]moka.Int{last.TrxType, last.TrxStatus})
+	assert.Equal(t, msgVoidRefused, last.ResultMessage)
+	assert.Equal(t, moka.Int(2), last.VoidRefundReason)
+}
+
+// Moka trims ids, so ids of blanks are missing ids: each service answers its MustGiven
+// code, not a lookup failure.
+func TestBlankIDsAreMissing(t *testing.T) {
+	s := startSandbox(t)
+	_, vpos := s.paidMarketplace("10", map[int64]string{1787: "10"}, false, true)
+	cases := []struct {
+		path string
+		req  any
+		code string
+	}{
+		{moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: "  ", OtherTrxCode: "\t"}, approvePrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
+		{moka.PathUndoApprovePool, moka.ApproveRequest{VirtualPosOrderID: " "}, undoPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
+		{moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: " ", OtherTrxCode: "  ", Amount: dec("1")}, refundPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
+		{moka.PathVoid, moka.VoidRequest{OtherTrxCode: "   "}, voidPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
+		{moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{PaymentID: " ", OtherTrxCode: " "}, CodeDetailMustBeGiven},
+		// A padded id is the id.
+		{moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: " " + vpos + " "}, moka.ResultSuccess},
+	}
+	for _, tc := range cases {
+		t.Run(tc.code, func(t *testing.T) {
+			out, _ := call[any](s, tc.path, tc.req)
+			assert.Equal(t, tc.code, out.ResultCode)
+			if tc.code != moka.ResultSuccess {
+				assert.NotEmpty(t, out.ResultMessage)
+			}
+		})
+	}
 }
 
 func TestDetailCodes(t *testing.T) {
@@ -161,6 +214,8 @@ func TestDetailCodes(t *testing.T) {
 	assert.Equal(t, CodeDetailMustBeGiven, out.ResultCode)
 	out, _ = call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{PaymentID: "42"})
 	assert.Equal(t, CodeDetailNotFound, out.ResultCode)
+	out, _ = call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{OtherTrxCode: EXOrderID})
+	assert.Equal(t, "EX", out.ResultCode)
 	req, _ := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
 	id := s.detail(req.OtherTrxCode).PaymentDetail.DealerPaymentID
 	out, d := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{PaymentID: moka.String(jsonInt(id))})
@@ -185,4 +240,10 @@ func TestRefundCompletesAfterDelay(t *testing.T) {
 	d := s.detail(req.OtherTrxCode)
 	assert.Equal(t, "3", d.PaymentDetail.RefAmount.String())
 	assert.Equal(t, moka.Int(moka.PaymentStatusPayment), d.PaymentDetail.PaymentStatus, "partial refund keeps the payment paid")
+}
+
+func TestPresetForUnknownDealerPanics(t *testing.T) {
+	cfg := DemoConfig("http://127.0.0.1:1")
+	cfg.Payments = append(cfg.Payments, Preset{DealerCode: "nobody", VirtualPosOrderID: "Test-1"})
+	assert.PanicsWithValue(t, "sandbox: preset payment Test-1 names unknown dealer nobody", func() { New(cfg) })
 }

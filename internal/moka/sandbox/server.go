@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,73 +15,6 @@ import (
 	"github.com/mokacheckout/checkout/internal/moka"
 )
 
-// Config describes the dealers the sandbox knows, its clock, and its own public origin.
-type Config struct {
-	Dealers []Dealer
-	// Now is the sandbox's clock; nil means time.Now.
-	Now func() time.Time
-	// PublicURL is the sandbox's own origin (e.g. http://127.0.0.1:8081), used to build
-	// the bank page URL returned as Data.Url.
-	PublicURL string
-	// RefundDelay, when positive, completes a pending refund request on its own once it is
-	// this old (checked on every service call), so demo refunds settle without a hook.
-	// Zero leaves completion to CompleteRefunds.
-	RefundDelay time.Duration
-}
-
-// Dealer is one Moka dealer account with the settings that change the sandbox's answers.
-type Dealer struct {
-	DealerCode, Username, Password string
-	// HasVirtualPos false answers VirtualPosNotFound to payment services.
-	HasVirtualPos bool
-	// SubDealers are the sub-dealer ids a marketplace payment may name.
-	SubDealers []int64
-	// MaxInstallments above which ThisInstallmentNumberNotAvailableForDealer is answered.
-	MaxInstallments int
-	// DailyLimit caps the sum of the day's started payments; zero means no limit.
-	DailyLimit decimal.Decimal
-	// Authorized false answers DealerNotAuthorized to GetPaymentTrxList.
-	Authorized bool
-}
-
-// Demo credentials of the sandbox's demo dealer (documented in the README).
-const (
-	DemoDealerCode = "demo-dealer"
-	DemoUsername   = "demo-user"
-	DemoPassword   = "demo-pass"
-)
-
-// DemoConfig returns the demo dealer with every sub-dealer the seed samples use, so each
-// seed sample succeeds with only its authentication block and expiry year changed.
-func DemoConfig(publicURL string) Config {
-	return Config{
-		PublicURL: publicURL,
-		Dealers: []Dealer{{
-			DealerCode:      DemoDealerCode,
-			Username:        DemoUsername,
-			Password:        DemoPassword,
-			HasVirtualPos:   true,
-			SubDealers:      []int64{166, 167, 1738, 1744, 1767, 1768, 1770, 1772, 1774, 1787, 1788},
-			MaxInstallments: 12,
-			Authorized:      true,
-		}},
-		RefundDelay: time.Minute,
-	}
-}
-
-// Fault is an injected failure of the Moka services (not of the bank page). The zero
-// value means no fault.
-type Fault struct {
-	// Latency delays every matching answer.
-	Latency time.Duration
-	// Status500 answers HTTP 500 with an HTML body, like a broken load balancer.
-	Status500 bool
-	// Malformed answers 200 with a truncated JSON body.
-	Malformed bool
-	// Path limits the fault to one service path (e.g. moka.PathCapture); "" means all.
-	Path string
-}
-
 // Server is the sandbox: an http.Handler holding all state in memory, safe for
 // concurrent use.
 type Server struct {
@@ -88,6 +23,9 @@ type Server struct {
 	mux    *http.ServeMux
 	tmpl   *template.Template
 	public string
+
+	// services are the Moka paths the sandbox answers, for the fault endpoint's check.
+	services map[string]bool
 
 	mu          sync.Mutex
 	fault       Fault
@@ -98,7 +36,8 @@ type Server struct {
 	nextRefund  int64
 }
 
-// New builds a sandbox from cfg.
+// New builds a sandbox from cfg, with cfg.Payments already made. It panics when a preset
+// names a dealer cfg does not have, as that is a mistake in the code that built cfg.
 func New(cfg Config) *Server {
 	s := &Server{
 		cfg:         cfg,
@@ -107,6 +46,7 @@ func New(cfg Config) *Server {
 		tmpl:        template.Must(template.New("bank").Parse(bankTemplates)),
 		public:      strings.TrimRight(cfg.PublicURL, "/"),
 		byToken:     map[string]*payment{},
+		services:    map[string]bool{},
 		nextPayment: 1000,
 		nextTrx:     5000,
 		nextRefund:  1300,
@@ -115,24 +55,35 @@ func New(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.routes()
+	for _, p := range cfg.Payments {
+		s.addPreset(p)
+	}
 	return s
 }
 
 func (s *Server) routes() {
 	m := s.mux
-	m.HandleFunc("POST "+moka.PathThreeD, s.service(s.handleThreeD))
-	m.HandleFunc("POST "+moka.PathThreeDMarketPlace, s.service(s.handleThreeDMarketPlace))
-	m.HandleFunc("POST "+moka.PathCapture, s.service(s.handleCapture))
-	m.HandleFunc("POST "+moka.PathApprovePoolPayment, s.service(s.handleApprove))
-	m.HandleFunc("POST "+moka.PathUndoApprovePool, s.service(s.handleUndoApprove))
-	m.HandleFunc("POST "+moka.PathCreateRefundRequest, s.service(s.handleRefund))
-	m.HandleFunc("POST "+moka.PathVoid, s.service(s.handleVoid))
-	m.HandleFunc("POST "+moka.PathPaymentTrxList, s.service(s.handleTrxList))
-	m.HandleFunc("POST "+moka.PathDealerPaymentTrxList, s.service(s.handleDetail))
+	for path, h := range map[string]http.HandlerFunc{
+		moka.PathThreeD:               s.handleThreeD,
+		moka.PathThreeDMarketPlace:    s.handleThreeDMarketPlace,
+		moka.PathCapture:              s.handleCapture,
+		moka.PathApprovePoolPayment:   s.handleApprove,
+		moka.PathUndoApprovePool:      s.handleUndoApprove,
+		moka.PathCreateRefundRequest:  s.handleRefund,
+		moka.PathVoid:                 s.handleVoid,
+		moka.PathPaymentTrxList:       s.handleTrxList,
+		moka.PathDealerPaymentTrxList: s.handleDetail,
+	} {
+		m.HandleFunc("POST "+path, s.service(h))
+		s.services[path] = true
+	}
 
 	m.HandleFunc("GET /bank/3d/{token}", s.handleBankPage)
 	m.HandleFunc("POST /bank/3d/{token}", s.handleBankSubmit)
 	m.HandleFunc("GET /bank/3d/{token}/repost", s.handleBankRepost)
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		m.HandleFunc(method+" "+FaultPath, s.handleFault)
+	}
 	m.HandleFunc("GET /{$}", s.handleIndex)
 }
 
@@ -141,52 +92,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// SetFault injects f into the Moka services until it is replaced; SetFault(Fault{})
-// clears it.
-func (s *Server) SetFault(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault = f
-}
-
-// service wraps a Moka service handler with fault injection.
-func (s *Server) service(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		f := s.fault
-		if s.cfg.RefundDelay > 0 {
-			s.completeRefunds(s.now().Add(-s.cfg.RefundDelay))
-		}
-		s.mu.Unlock()
-		if f.Path != "" && f.Path != r.URL.Path {
-			f = Fault{}
-		}
-		if f.Latency > 0 {
-			t := time.NewTimer(f.Latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		switch {
-		case f.Status500:
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte("<html><body><h1>500 - Internal server error.</h1></body></html>"))
-		case f.Malformed:
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			_, _ = w.Write([]byte(`{"Data":{"IsSuccessful":tru`))
-		default:
-			h(w, r)
-		}
-	}
-}
-
 func (s *Server) handleIndex(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("Moka sandbox: POST /PaymentDealer/<service>; bank 3-D pages under /bank/3d/.\n"))
+	_, _ = w.Write([]byte("Moka sandbox: POST /PaymentDealer/<service>; bank 3-D pages under /bank/3d/; faults at " + FaultPath + ".\n"))
 }
 
 // envelope is Moka's answer shape; Data is null on failure.
@@ -211,9 +119,25 @@ func writeCode(w http.ResponseWriter, code string) {
 	writeEnvelope(w, envelope{ResultCode: code, ResultMessage: messages[code]})
 }
 
-// exAmount is the amount that makes any service answer EX, so callers can test their
-// handling of Moka's unexpected-error answer on purpose.
-var exAmount = decimal.RequireFromString("99.99")
+// Triggers of Moka's unexpected-error answer (EX), so callers can test their handling of
+// it on purpose. EXAmount works in every service that takes an amount (the 3-D services,
+// DoCapture, DoCreateRefundRequest); EXOrderID, sent as VirtualPosOrderId or OtherTrxCode,
+// in every service that names a payment (DoCapture, DoApprovePoolPayment,
+// UndoApprovePoolPayment, DoCreateRefundRequest, DoVoid, GetDealerPaymentTrxDetailList);
+// EXSubDealerID, sent as SubDealerId, in GetPaymentTrxList. Fault.EX works on any path.
+const (
+	EXAmount      = "99.99"
+	EXOrderID     = "sandbox-EX"
+	EXSubDealerID = 9999
+)
+
+// isEXAmount reports whether a is EXAmount.
+func isEXAmount(a decimal.Decimal) bool { return a.Equal(decimal.RequireFromString(EXAmount)) }
+
+// isEXOrder reports whether either id of a request is EXOrderID; ids are trimmed.
+func isEXOrder(vposOrderID, otherTrxCode string) bool {
+	return vposOrderID == EXOrderID || otherTrxCode == EXOrderID
+}
 
 func writeEX(w http.ResponseWriter, why string) {
 	writeEnvelope(w, envelope{ResultCode: "EX", ResultMessage: "An unexpected error has occurred", Exception: "sandbox: " + why})
@@ -240,6 +164,12 @@ func decode[T any](s *Server, w http.ResponseWriter, r *http.Request, a auth) (r
 	var env moka.Envelope[T]
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err := dec.Decode(&env); err != nil {
+		writeCode(w, a.invalidRequest)
+		return req, nil, false
+	}
+	// One JSON value and nothing after it: Moka's parser refuses trailing junk as corrupt
+	// JSON, and a sandbox that took it would hide a client bug.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		writeCode(w, a.invalidRequest)
 		return req, nil, false
 	}

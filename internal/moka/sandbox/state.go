@@ -50,8 +50,12 @@ type payment struct {
 	refund    *refundRequest
 }
 
+// subShare is one sub-dealer's part of a marketplace payment.
 type subShare struct {
-	dealerID  int64
+	dealerID int64
+	// provision is the share authorised at the start; a capture may give less.
+	provision decimal.Decimal
+	// amount is the share paid: the provision, or what the capture gave this sub-dealer.
 	amount    decimal.Decimal
 	refAmount decimal.Decimal
 	approved  bool
@@ -65,12 +69,19 @@ type trx struct {
 	typ, status      int
 	voidRefundReason int
 	resultMessage    string
+	parts            []trxPart // the sub-dealers' split, in the payment's share order
+}
+
+// trxPart is one sub-dealer's amount in a transaction; share indexes payment.subs.
+type trxPart struct {
+	share  int
+	amount decimal.Decimal
 }
 
 type refundRequest struct {
 	id      int64
 	amount  decimal.Decimal
-	subs    map[int64]decimal.Decimal
+	parts   []trxPart
 	created time.Time
 }
 
@@ -99,12 +110,61 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// addTrx appends a transaction row; the caller holds s.mu.
-func (s *Server) addTrx(p *payment, at time.Time, typ, status int, amount decimal.Decimal, msg string) *trx {
+// addTrx appends a transaction row split as parts; the caller holds s.mu.
+func (s *Server) addTrx(p *payment, at time.Time, typ, status int, amount decimal.Decimal, msg string, parts []trxPart) *trx {
 	s.nextTrx++
-	t := &trx{id: s.nextTrx, code: newGUID(), date: at, amount: amount, typ: typ, status: status, resultMessage: msg}
+	t := &trx{id: s.nextTrx, code: newGUID(), date: at, amount: amount, typ: typ, status: status, resultMessage: msg, parts: parts}
 	p.trxs = append(p.trxs, t)
 	return t
+}
+
+// shareParts splits a transaction by every share's paid amount (a payment, a void).
+func (p *payment) shareParts() []trxPart {
+	var parts []trxPart
+	for i, sd := range p.subs {
+		if sd.dealerID != 0 { // 0 is the whole of an approved plain pool payment, no sub-dealer
+			parts = append(parts, trxPart{share: i, amount: sd.amount})
+		}
+	}
+	return parts
+}
+
+// addPreset records a payment made before the sandbox started (Config.Payments).
+func (s *Server) addPreset(pr Preset) {
+	found := false
+	for _, d := range s.cfg.Dealers {
+		found = found || d.DealerCode == pr.DealerCode
+	}
+	if !found {
+		panic("sandbox: preset payment " + pr.VirtualPosOrderID + " names unknown dealer " + pr.DealerCode)
+	}
+	at := pr.Date
+	if at.IsZero() {
+		at = s.now()
+	}
+	currency := pr.Currency
+	if currency == "" {
+		currency = moka.CurrencyTL
+	}
+	s.nextPayment++
+	p := &payment{
+		id: s.nextPayment, dealer: pr.DealerCode, codeForHash: strings.ToUpper(newGUID()),
+		vposOrderID: pr.VirtualPosOrderID, otherTrx: pr.OtherTrxCode,
+		amount: pr.Amount, provision: pr.Amount, refAmount: decimal.Zero, currency: currency,
+		instalment: 1, pool: pr.Pool, preAuth: pr.PreAuth,
+		holder: "elif yetimoğlu", first6: "526955", last4: "4444", // the seed samples' card
+		outcome: OutcomeSuccess, created: at, processed: true,
+		status: moka.PaymentStatusPayment, trxStatus: moka.TrxStatusSuccess,
+	}
+	for _, sh := range pr.SubDealers {
+		p.subs = append(p.subs, subShare{dealerID: sh.DealerID, provision: sh.Amount, amount: sh.Amount, refAmount: decimal.Zero})
+	}
+	typ := moka.TrxTypePayment
+	if pr.PreAuth {
+		typ, p.status = moka.TrxTypePreAuth, moka.PaymentStatusPreAuth
+	}
+	s.addTrx(p, at, typ, moka.TrxStatusSuccess, pr.Amount, "", p.shareParts())
+	s.payments = append(s.payments, p)
 }
 
 // find returns the dealer's payment by VirtualPosOrderId or else OtherTrxCode (the latest
@@ -139,12 +199,20 @@ func (s *Server) findByID(dealer string, id int64) *payment {
 }
 
 func (p *payment) sub(id int64) *subShare {
-	for i := range p.subs {
-		if p.subs[i].dealerID == id {
-			return &p.subs[i]
-		}
+	if i := p.shareIndex(id); i >= 0 {
+		return &p.subs[i]
 	}
 	return nil
+}
+
+// shareIndex is the index of sub-dealer id in p.subs, or -1.
+func (p *payment) shareIndex(id int64) int {
+	for i := range p.subs {
+		if p.subs[i].dealerID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 func (p *payment) isPaid() bool {
@@ -184,6 +252,15 @@ func (p *payment) detail() moka.PaymentDetail {
 }
 
 func (p *payment) trxJSON(t *trx) moka.Trx {
+	var subs []moka.SubPaymentTrx
+	for i, part := range t.parts {
+		subs = append(subs, moka.SubPaymentTrx{
+			DealerPaymentTrxDealerID: moka.Int(t.id*100 + int64(i)),
+			DealerPaymentDealerID:    moka.Int(p.id*100 + int64(part.share)),
+			DealerID:                 moka.Int(p.subs[part.share].dealerID),
+			Amount:                   moka.NewAmount(part.amount),
+		})
+	}
 	return moka.Trx{
 		DealerPaymentTrxID: moka.Int(t.id),
 		TrxCode:            t.code,
@@ -195,6 +272,7 @@ func (p *payment) trxJSON(t *trx) moka.Trx {
 		VoidRefundReason:   moka.Int(t.voidRefundReason),
 		VirtualPosOrderID:  p.vposOrderID,
 		ResultMessage:      t.resultMessage,
+		SubPaymentTrxList:  subs,
 	}
 }
 

@@ -31,8 +31,8 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 		currency = moka.CurrencyTL
 	}
 	switch {
-	case amount.Equal(exAmount):
-		writeEX(w, "amount 99.99 always answers EX")
+	case isEXAmount(amount):
+		writeEX(w, "amount "+EXAmount+" always answers EX")
 		return
 	case !amount.IsPositive() || !amount.Equal(amount.Round(2)),
 		!validCurrency(currency),
@@ -115,7 +115,7 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 	}
 	// A pending payment carries a TrxType 0 (payment request) row so that date-window
 	// sweeps find it; the bank's answer turns that row into the real transaction.
-	s.addTrx(p, p.created, moka.TrxTypePaymentRequest, moka.TrxStatusPending, amount, "")
+	s.addTrx(p, p.created, moka.TrxTypePaymentRequest, moka.TrxStatusPending, amount, "", p.shareParts())
 	s.payments = append(s.payments, p)
 	s.byToken[p.token] = p
 	writeSuccess(w, moka.ThreeDResult{URL: s.public + "/bank/3d/" + p.token, CodeForHash: p.codeForHash})
@@ -204,7 +204,7 @@ func checkMarketplace(d *Dealer, amount decimal.Decimal, req moka.ThreeDRequest)
 		if sd.AmountToBeCommissioned != nil {
 			toComm = toComm.Add(sd.AmountToBeCommissioned.Decimal)
 		}
-		subs = append(subs, subShare{dealerID: id, amount: sd.Amount.Decimal, refAmount: decimal.Zero})
+		subs = append(subs, subShare{dealerID: id, provision: sd.Amount.Decimal, amount: sd.Amount.Decimal, refAmount: decimal.Zero})
 	}
 	var good bool
 	switch sc {

@@ -115,6 +115,21 @@ func TestAuthenticationCodes(t *testing.T) {
 		{"refund: bad check key", moka.PathCreateRefundRequest, moka.Envelope[any]{PaymentDealerAuthentication: badKey}, "PaymentDealer.DoCreateRefundRequest.InvalidRequest"},
 		{"refund: wrong password", moka.PathCreateRefundRequest, moka.Envelope[any]{PaymentDealerAuthentication: wrongPass}, "PaymentDealer.DoCreateRefundRequest.InvalidAccount"},
 	}
+	// One JSON value and then only white space: anything after it makes the body corrupt.
+	valid := `{"PaymentDealerAuthentication":{"DealerCode":"` + good.DealerCode + `","Username":"` + good.Username +
+		`","Password":"` + good.Password + `","CheckKey":"` + good.CheckKey + `"},"PaymentDealerRequest":{"VirtualPosOrderId":"Test-x"}}`
+	cases = append(cases, []struct {
+		name     string
+		path     string
+		body     any
+		wantCode string
+	}{
+		{"trailing junk", moka.PathCapture, valid + "x", authPrefix + "InvalidRequest"},
+		{"a second object", moka.PathPaymentTrxList, valid + `{}`, authPrefix + "InvalidRequest"},
+		{"a second value after a newline", moka.PathApprovePoolPayment, valid + "\n1", authPrefix + "InvalidRequest"},
+		{"refund: trailing junk", moka.PathCreateRefundRequest, valid + "]", "PaymentDealer.DoCreateRefundRequest.InvalidRequest"},
+		{"trailing white space is fine", moka.PathApprovePoolPayment, valid + " \r\n\t", approvePrefix + "DealerPaymentNotFound"},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startSandbox(t)
