@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/mokacheckout/checkout/internal/checkout"
@@ -15,6 +16,8 @@ import (
 	"github.com/mokacheckout/checkout/internal/moka"
 	"github.com/mokacheckout/checkout/internal/moka/sandbox"
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/reconcile"
+	"github.com/mokacheckout/checkout/internal/redact"
 	"github.com/mokacheckout/checkout/internal/storefront"
 )
 
@@ -59,20 +62,50 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			}),
 		})
 	}
-	return serveAll(ctx, log, services, ready)
+	// Reconciliation runs beside the servers and stops before the store closes.
+	recCtx, stopRec := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if cfg.ReconcileInterval > 0 {
+		rec := reconciler(cfg, store, log)
+		wg.Go(func() { rec.Run(recCtx, cfg.ReconcileInterval) })
+	}
+	err = serveAll(ctx, log, services, ready)
+	stopRec()
+	wg.Wait()
+	return err
+}
+
+// reconciler asks each merchant's Moka about payments whose bank return never came.
+func reconciler(cfg *config.Config, store *orders.Store, log *slog.Logger) *reconcile.Reconciler {
+	clients := make(map[string]reconcile.Detailer, len(cfg.Merchants))
+	for _, m := range cfg.Merchants {
+		clients[m.ID] = moka.New(m.Moka.BaseURL, mokaCredentials(m), moka.WithTimeout(cfg.MokaTimeout))
+	}
+	return &reconcile.Reconciler{
+		Store: store,
+		Moka:  func(id string) reconcile.Detailer { return clients[id] },
+		After: cfg.BankSessionTimeout,
+		Now:   time.Now,
+		Log:   log.With("component", "reconcile"),
+	}
+}
+
+func mokaCredentials(m config.Merchant) moka.Credentials {
+	return moka.Credentials{DealerCode: m.Moka.DealerCode, Username: m.Moka.Username, Password: m.Moka.Password.Value()}
 }
 
 // checkoutOptions turns the configuration into the checkout's options.
 func checkoutOptions(cfg *config.Config, store *orders.Store, log *slog.Logger) checkout.Options {
 	return checkout.Options{
-		PublicURL:         cfg.PublicURL,
-		Merchants:         merchants(cfg.Merchants),
-		Store:             store,
-		Logger:            log,
-		MaxAttempts:       cfg.MaxAttempts,
-		DefaultExpiry:     cfg.DefaultOrderExpiry,
-		MokaTimeout:       cfg.MokaTimeout,
-		TrustProxyHeaders: cfg.TrustProxyHeaders,
+		PublicURL:          cfg.PublicURL,
+		Merchants:          merchants(cfg.Merchants),
+		Store:              store,
+		Logger:             log,
+		MaxAttempts:        cfg.MaxAttempts,
+		DefaultExpiry:      cfg.DefaultOrderExpiry,
+		MokaTimeout:        cfg.MokaTimeout,
+		BankSessionTimeout: cfg.BankSessionTimeout,
+		TrustProxyHeaders:  cfg.TrustProxyHeaders,
 	}
 }
 
@@ -82,16 +115,13 @@ func merchants(in []config.Merchant) []checkout.Merchant {
 	out := make([]checkout.Merchant, 0, len(in))
 	for _, m := range in {
 		out = append(out, checkout.Merchant{
-			ID:          m.ID,
-			Name:        m.Name,
-			APIKeyHash:  m.APIKeyHash,
-			LinkSecret:  m.LinkSecret.Value(),
-			MokaBaseURL: m.Moka.BaseURL,
-			Moka: moka.Credentials{
-				DealerCode: m.Moka.DealerCode,
-				Username:   m.Moka.Username,
-				Password:   m.Moka.Password.Value(),
-			},
+			ID:                m.ID,
+			Name:              m.Name,
+			APIKeyHash:        m.APIKeyHash,
+			LinkSecret:        m.LinkSecret.Value(),
+			MokaBaseURL:       m.Moka.BaseURL,
+			Moka:              mokaCredentials(m),
+			ThreeDOrigins:     m.Moka.ThreeDOrigins,
 			AllowedOrigins:    m.AllowedOrigins,
 			ReturnURLPrefixes: m.ReturnURLPrefixes,
 			Installments:      m.Installments,
@@ -103,8 +133,10 @@ func merchants(in []config.Merchant) []checkout.Merchant {
 	return out
 }
 
+// newLogger writes JSON lines to w. Every record passes through redact, so a card number
+// cannot reach the log whatever a log call is given.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(redact.Handler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 // service is one HTTP server to run.

@@ -24,7 +24,11 @@ const (
 	DefaultMaxAttempts    = 5
 	DefaultOrderExpiry    = time.Hour
 	DefaultMokaTimeout    = 30 * time.Second
-	defaultLogLevel       = "info"
+	// DefaultBankSessionTimeout outlasts the 3-D sessions banks keep open; until it has
+	// passed, an attempt at the bank is the buyer's to finish.
+	DefaultBankSessionTimeout = 15 * time.Minute
+	DefaultReconcileInterval  = time.Minute
+	defaultLogLevel           = "info"
 )
 
 // Config is the resolved configuration: defaults applied, secrets read, everything validated.
@@ -35,7 +39,12 @@ type Config struct {
 	MaxAttempts        int
 	DefaultOrderExpiry time.Duration
 	MokaTimeout        time.Duration
-	LogLevel           slog.Level
+	// BankSessionTimeout is how long after its start an attempt without a bank return is
+	// left alone; then reconciliation asks Moka about it.
+	BankSessionTimeout time.Duration
+	// ReconcileInterval is how often reconciliation runs; 0 turns it off.
+	ReconcileInterval time.Duration
+	LogLevel          slog.Level
 	// TrustProxyHeaders takes the buyer's IP, which Moka receives as ClientIP, from
 	// X-Forwarded-For. Only behind a proxy that sets that header: otherwise the buyer
 	// could choose the IP we report.
@@ -85,6 +94,8 @@ type Moka struct {
 	DealerCode string
 	Username   string
 	Password   Secret
+	// ThreeDOrigins are further origins Moka's 3-D URL may be on, besides base_url's.
+	ThreeDOrigins []string
 }
 
 // Load reads the YAML file at path through readFile, applies environment overrides read
@@ -155,6 +166,8 @@ type fileServer struct {
 	MaxAttempts        int      `yaml:"max_attempts"`
 	DefaultOrderExpiry duration `yaml:"default_order_expiry"`
 	MokaTimeout        duration `yaml:"moka_timeout"`
+	BankSessionTimeout duration `yaml:"bank_session_timeout"`
+	ReconcileInterval  duration `yaml:"reconcile_interval"`
 	LogLevel           string   `yaml:"log_level"`
 	TrustProxyHeaders  bool     `yaml:"trust_proxy_headers"`
 }
@@ -190,11 +203,12 @@ type fileMerchant struct {
 }
 
 type fileMoka struct {
-	BaseURL      string `yaml:"base_url"`
-	DealerCode   string `yaml:"dealer_code"`
-	Username     string `yaml:"username"`
-	PasswordEnv  string `yaml:"password_env"`
-	PasswordFile string `yaml:"password_file"`
+	BaseURL       string   `yaml:"base_url"`
+	DealerCode    string   `yaml:"dealer_code"`
+	Username      string   `yaml:"username"`
+	PasswordEnv   string   `yaml:"password_env"`
+	PasswordFile  string   `yaml:"password_file"`
+	ThreeDOrigins []string `yaml:"threed_origins"`
 }
 
 // duration is a Go duration string in YAML ("30m"). yaml.v3 would also take a bare integer

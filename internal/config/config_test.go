@@ -124,6 +124,9 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, 5, c.MaxAttempts)
 	assert.Equal(t, time.Hour, c.DefaultOrderExpiry)
 	assert.Equal(t, 30*time.Second, c.MokaTimeout)
+	assert.Equal(t, 15*time.Minute, c.BankSessionTimeout)
+	assert.Equal(t, time.Minute, c.ReconcileInterval)
+	assert.Empty(t, c.Merchants[0].Moka.ThreeDOrigins)
 	assert.False(t, c.Sandbox.Enabled)
 	assert.False(t, c.Storefront.Enabled)
 	assert.Equal(t, "https://service.refmokaunited.com", c.Merchants[0].Moka.BaseURL, "trailing slash trimmed")
@@ -139,6 +142,8 @@ func TestEnvOverrides(t *testing.T) {
 		"CHECKOUT_MAX_ATTEMPTS":         "7",
 		"CHECKOUT_DEFAULT_ORDER_EXPIRY": "30m",
 		"CHECKOUT_MOKA_TIMEOUT":         "5s",
+		"CHECKOUT_BANK_SESSION_TIMEOUT": "20m",
+		"CHECKOUT_RECONCILE_INTERVAL":   "0s",
 		"CHECKOUT_LOG_LEVEL":            "debug",
 		"CHECKOUT_SANDBOX_ENABLED":      "true",
 		"CHECKOUT_SANDBOX_ADDR":         "127.0.0.1:9101",
@@ -155,6 +160,8 @@ func TestEnvOverrides(t *testing.T) {
 	assert.Equal(t, 7, c.MaxAttempts)
 	assert.Equal(t, 30*time.Minute, c.DefaultOrderExpiry)
 	assert.Equal(t, 5*time.Second, c.MokaTimeout)
+	assert.Equal(t, 20*time.Minute, c.BankSessionTimeout)
+	assert.Zero(t, c.ReconcileInterval, "0 turns reconciliation off")
 	assert.Equal(t, slog.LevelDebug, c.LogLevel)
 	assert.Equal(t, config.Sandbox{Enabled: true, Addr: "127.0.0.1:9101", PublicURL: "http://127.0.0.1:9101"}, c.Sandbox)
 	assert.Equal(t, config.Storefront{Enabled: true, Addr: "127.0.0.1:9102", Merchant: "shop"}, c.Storefront)

@@ -10,6 +10,8 @@ func Demo(getenv func(string) string) *Config {
 		MaxAttempts:        DefaultMaxAttempts,
 		DefaultOrderExpiry: DefaultOrderExpiry,
 		MokaTimeout:        DefaultMokaTimeout,
+		BankSessionTimeout: DefaultBankSessionTimeout,
+		ReconcileInterval:  DefaultReconcileInterval,
 		Sandbox:            Sandbox{Enabled: true},
 		Storefront:         Storefront{Enabled: true, Merchant: DemoMerchantID},
 	}

@@ -18,6 +18,8 @@ const (
 	EnvMaxAttempts        = "CHECKOUT_MAX_ATTEMPTS"
 	EnvDefaultOrderExpiry = "CHECKOUT_DEFAULT_ORDER_EXPIRY"
 	EnvMokaTimeout        = "CHECKOUT_MOKA_TIMEOUT"
+	EnvBankSessionTimeout = "CHECKOUT_BANK_SESSION_TIMEOUT"
+	EnvReconcileInterval  = "CHECKOUT_RECONCILE_INTERVAL"
 	EnvLogLevel           = "CHECKOUT_LOG_LEVEL"
 	EnvTrustProxyHeaders  = "CHECKOUT_TRUST_PROXY_HEADERS"
 	EnvSandboxEnabled     = "CHECKOUT_SANDBOX_ENABLED"
@@ -52,6 +54,14 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 	c.MokaTimeout = DefaultMokaTimeout
 	if s.MokaTimeout.set {
 		c.MokaTimeout = s.MokaTimeout.d
+	}
+	c.BankSessionTimeout = DefaultBankSessionTimeout
+	if s.BankSessionTimeout.set {
+		c.BankSessionTimeout = s.BankSessionTimeout.d
+	}
+	c.ReconcileInterval = DefaultReconcileInterval
+	if s.ReconcileInterval.set {
+		c.ReconcileInterval = s.ReconcileInterval.d
 	}
 	logLevel := s.LogLevel
 	if v := getenv(EnvLogLevel); v != "" {
@@ -93,9 +103,10 @@ func resolveMerchant(key string, fm fileMerchant, secrets secretSource) (Merchan
 		BrandColor:        fm.BrandColor,
 		WebhookURL:        fm.WebhookURL,
 		Moka: Moka{
-			BaseURL:    trimURL(fm.Moka.BaseURL),
-			DealerCode: fm.Moka.DealerCode,
-			Username:   fm.Moka.Username,
+			BaseURL:       trimURL(fm.Moka.BaseURL),
+			DealerCode:    fm.Moka.DealerCode,
+			Username:      fm.Moka.Username,
+			ThreeDOrigins: trimSlashes(fm.Moka.ThreeDOrigins),
 		},
 	}
 	var err error
@@ -140,6 +151,8 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	}{
 		{EnvDefaultOrderExpiry, "server.default_order_expiry", &c.DefaultOrderExpiry},
 		{EnvMokaTimeout, "server.moka_timeout", &c.MokaTimeout},
+		{EnvBankSessionTimeout, "server.bank_session_timeout", &c.BankSessionTimeout},
+		{EnvReconcileInterval, "server.reconcile_interval", &c.ReconcileInterval},
 	} {
 		if v := getenv(d.env); v != "" {
 			p, err := time.ParseDuration(v)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Demo values. They are documented in the README, so they protect nothing: Validate refuses
@@ -66,6 +67,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MokaTimeout <= 0 {
 		add("server.moka_timeout", "must be positive, got %s", c.MokaTimeout)
+	}
+	if c.BankSessionTimeout < time.Minute {
+		add("server.bank_session_timeout", "must be at least 1m (banks keep 3-D sessions open for minutes), got %s", c.BankSessionTimeout)
+	}
+	if c.ReconcileInterval < 0 {
+		add("server.reconcile_interval", "must be 0 (off) or positive, got %s", c.ReconcileInterval)
 	}
 	addrs := map[string]string{c.Addr: "server.addr"}
 	if c.Sandbox.Enabled {
@@ -145,6 +152,11 @@ func (m *Merchant) validate(key string) []error {
 	for i, o := range m.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {
 			add(fmt.Sprintf("allowed_origins[%d]", i), "%v", err)
+		}
+	}
+	for i, o := range m.Moka.ThreeDOrigins {
+		if err := checkOrigin(o); err != nil {
+			add(fmt.Sprintf("moka.threed_origins[%d]", i), "%v", err)
 		}
 	}
 	for i, p := range m.ReturnURLPrefixes {
