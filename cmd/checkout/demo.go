@@ -52,7 +52,12 @@ Create an order:
 Ready checkout link (150.00 TRY, valid 24h):
   %[9]s
 
-Sandbox test card: %[10]s, any future expiry, any CVC; 3-D Secure code (OTP): 123456
-(5269552233334444 from Moka's samples also succeeds, but only through the API: it fails the Luhn check.)
+Sandbox test card: %[10]s, any future expiry, CVC 000; 3-D Secure code (OTP): 123456
+(More test cards in the README. Moka's sample card 5269552233334444 fails the Luhn check, so
+the card page refuses it; it works only in requests sent straight to the sandbox's Moka API.)
+
+Make the sandbox fail on purpose, then clear it:
+  curl -s -X POST %[2]s/_sandbox/fault -d status500=true
+  curl -s -X DELETE %[2]s/_sandbox/fault
 `, cfg.PublicURL, cfg.Sandbox.PublicURL, shop, cfg.DB, m.ID, m.Name, m.APIKey.Value(), now.Unix(), link, demoCard)
 }

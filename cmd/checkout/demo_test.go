@@ -58,6 +58,22 @@ func TestDemoMode(t *testing.T) {
 	assert.Equal(t, http.StatusOK, get("http://"+addrs[2]+"/").StatusCode, "storefront root")
 	assert.Contains(t, r.stderr.String(), `"msg":"listening"`, "logs are JSON on stderr")
 
+	// The banner's fault commands work as printed.
+	fault := regexp.MustCompile(`curl -s -X POST (\S+) -d status500=true`).FindStringSubmatch(banner)
+	require.Len(t, fault, 2, "banner shows how to switch a fault on")
+	on, err := r.client.PostForm(fault[1], url.Values{"status500": {"true"}})
+	require.NoError(t, err)
+	body, _ := io.ReadAll(on.Body)
+	on.Body.Close()
+	assert.Equal(t, http.StatusOK, on.StatusCode, string(body))
+	assert.Contains(t, string(body), `"status500":true`)
+	req, err := http.NewRequest(http.MethodDelete, fault[1], nil)
+	require.NoError(t, err)
+	off, err := r.client.Do(req)
+	require.NoError(t, err)
+	off.Body.Close()
+	assert.Equal(t, http.StatusOK, off.StatusCode)
+
 	r.stop(t)
 	_, err = r.client.Get(checkoutURL + "/healthz")
 	assert.Error(t, err, "the checkout no longer listens")

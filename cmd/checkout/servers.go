@@ -56,6 +56,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			name: "storefront", addr: cfg.Storefront.Addr, url: cfg.StorefrontURL(),
 			handler: storefront.New(storefront.Config{
 				CheckoutURL: cfg.PublicURL,
+				PublicURL:   cfg.StorefrontURL(),
 				MerchantID:  m.ID,
 				LinkSecret:  m.LinkSecret.Value(),
 				APIKey:      m.APIKey.Value(),

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -135,7 +138,30 @@ func TestBrowserFlows(t *testing.T) {
 		assert.Equal(t, "paid", s.orderStatus(t, id))
 	})
 
+	t.Run("refused in a frame on an origin the merchant did not list", func(t *testing.T) {
+		ctx := browsertest.New(t, 90*time.Second)
+		id, payURL := s.createOrder(t, nil)
+		framed := payURL + "?embed=1&origin=" + url.QueryEscape(s.storefrontURL)
+		other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<!doctype html><div id="checkout-frame"><iframe src=%q></iframe></div>`, framed)
+		}))
+		defer other.Close()
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(other.URL), chromedp.WaitVisible(chromedp.CSS("#checkout-frame iframe"))))
+		// Give the frame time to load what it may; the card form must never show in it.
+		require.NoError(t, chromedp.Do(ctx, chromedp.Sleep(2*time.Second)))
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#checkout-frame iframe")))
+		require.NoError(t, err)
+		try, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		err = chromedp.Do(try, chromedp.WaitReady(chromedp.CSS("#card-form"), chromedp.FromNode(nodes[0])))
+		assert.Error(t, err, "frame-ancestors keeps the card page out of a foreign frame")
+		assert.Equal(t, "open", s.orderStatus(t, id))
+	})
+
 	t.Run("no card number or CVC in the database or logs", func(t *testing.T) {
+		if browsertest.Path() == "" && os.Getenv("CI") != "true" {
+			t.Skip("the browser flows were skipped, so there is nothing to scan")
+		}
 		var stored []byte
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			b, err := os.ReadFile(s.dbPath + suffix)

@@ -19,11 +19,14 @@ import (
 // Config tells the shop where checkout is and how to authenticate to it.
 type Config struct {
 	CheckoutURL string // public URL of checkout, e.g. http://127.0.0.1:8080
-	MerchantID  string // "demo"
-	LinkSecret  string // "demo-link-secret"
-	APIKey      string // "sk_test_demo"
-	HTTPClient  *http.Client
-	Now         func() time.Time
+	// PublicURL is the shop's own URL, which the merchant lists in checkout's allowed
+	// origins and return URL prefixes; "" takes http://<Host of the request>.
+	PublicURL  string
+	MerchantID string // "demo"
+	LinkSecret string // "demo-link-secret"
+	APIKey     string // "sk_test_demo"
+	HTTPClient *http.Client
+	Now        func() time.Time
 }
 
 // The shop sells one book.
@@ -45,6 +48,7 @@ type shop struct {
 // in an iframe on this page) and "/thanks" (where checkout sends the buyer back).
 func New(cfg Config) http.Handler {
 	cfg.CheckoutURL = strings.TrimRight(cfg.CheckoutURL, "/")
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -59,9 +63,14 @@ func New(cfg Config) http.Handler {
 	return mux
 }
 
-// origin is the shop's own origin as the buyer's browser sees it. The demo runs on plain
-// HTTP on 127.0.0.1; a real shop would know its public URL.
-func origin(r *http.Request) string { return "http://" + r.Host }
+// origin is the shop's own origin: the configured public URL (what checkout allows for
+// this merchant), else the request's host over plain HTTP.
+func (s *shop) origin(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	return "http://" + r.Host
+}
 
 func lang(r *http.Request) string {
 	if r.URL.Query().Get("lang") == "en" {
@@ -86,7 +95,7 @@ func (s *shop) payLink(r *http.Request, ref, lg string) string {
 		"amount":       {productAmount},
 		"currency":     {productCurrency},
 		"description":  {text(lg).ProductTitle},
-		"return_url":   {origin(r) + "/thanks"},
+		"return_url":   {s.origin(r) + "/thanks"},
 		"locale":       {lg},
 		"installments": {productInstallment},
 	}
@@ -111,7 +120,7 @@ func (s *shop) handleEmbedded(w http.ResponseWriter, r *http.Request) {
 		Currency:     productCurrency,
 		Description:  text(lg).ProductTitle,
 		Installments: productInstallments,
-		ReturnURL:    origin(r) + "/thanks",
+		ReturnURL:    s.origin(r) + "/thanks",
 		Locale:       lg,
 	})
 	status := http.StatusOK

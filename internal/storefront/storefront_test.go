@@ -198,3 +198,17 @@ func TestUnknownPathIsNotFound(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
+
+// With its public URL configured, the shop names itself by it, whatever host the buyer
+// typed: the return URL is the one checkout allows for the merchant.
+func TestPublicURLNamesTheShop(t *testing.T) {
+	srv := httptest.NewServer(New(Config{
+		CheckoutURL: "http://checkout.test:8080", MerchantID: "demo", LinkSecret: "demo-link-secret",
+		APIKey: "sk_test_demo", PublicURL: "http://127.0.0.1:8082/", Now: func() time.Time { return testNow },
+	}))
+	t.Cleanup(srv.Close)
+	_, doc := getPage(t, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)+"/")
+	u, err := url.Parse(doc.Find("a#pay-link").AttrOr("href", ""))
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8082/thanks", u.Query().Get("return_url"))
+}
