@@ -120,8 +120,9 @@ func cardBrand(number string) string {
 		}
 		return v
 	}
+	// The same table as web/static/card.js, so the page and the attempt agree.
 	switch p2, p4 := prefix(2), prefix(4); {
-	case p4 == 9792:
+	case p4 == 9792 || p2 == 65:
 		return "troy"
 	case p2 == 34 || p2 == 37:
 		return "amex"
@@ -129,6 +130,8 @@ func cardBrand(number string) string {
 		return "mastercard"
 	case strings.HasPrefix(number, "4"):
 		return "visa"
+	case p2 == 50, p2 >= 56 && p2 <= 69:
+		return "maestro"
 	}
 	return "unknown"
 }

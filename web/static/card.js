@@ -16,7 +16,8 @@
     { id: "troy", name: "Troy", re: /^(9792|65)/ },
     { id: "amex", name: "Amex", re: /^3[47]/ },
     { id: "mastercard", name: "Mastercard", re: /^(5[1-5]|2(2[2-9][1-9]|2[3-9]|[3-6]|7[01]|720))/ },
-    { id: "visa", name: "Visa", re: /^4/ }
+    { id: "visa", name: "Visa", re: /^4/ },
+    { id: "maestro", name: "Maestro", re: /^(50|5[6-9]|6)/ }
   ];
 
   function digits(s) { return (s || "").replace(/\D/g, ""); }
