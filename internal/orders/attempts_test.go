@@ -285,24 +285,10 @@ func TestRecordOutcomeRaceRecordsOnce(t *testing.T) {
 	o := f.newOrder(t, "r")
 	a := f.redirectedAttempt(t, o.ID)
 
-	const n = 20
-	results := make([]orders.RecordResult, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i], errs[i] = f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	results, errs := raceOutcomes(f, a.ID, func(int) orders.Outcome { return orders.Outcome{Success: true, TrxCode: "T1"} })
 
 	recorded := 0
-	for i := range n {
+	for i := range results {
 		require.NoError(t, errs[i])
 		if results[i].Recorded {
 			recorded++
@@ -324,25 +310,12 @@ func TestRecordOutcomeRaceMixedOutcomesRecordsOnce(t *testing.T) {
 	o := f.newOrder(t, "r")
 	a := f.redirectedAttempt(t, o.ID)
 
-	const n = 20
-	results := make([]orders.RecordResult, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			out := orders.Outcome{Success: i%2 == 0, TrxCode: "T1", ResultCode: "3DFailed"}
-			results[i], errs[i] = f.store.RecordOutcome(ctx, a.ID, out)
-		}()
-	}
-	close(start)
-	wg.Wait()
+	results, errs := raceOutcomes(f, a.ID, func(i int) orders.Outcome {
+		return orders.Outcome{Success: i%2 == 0, TrxCode: "T1", ResultCode: "3DFailed"}
+	})
 
 	var winner *orders.RecordResult
-	for i := range n {
+	for i := range results {
 		require.NoError(t, errs[i])
 		if results[i].Recorded {
 			require.Nil(t, winner, "two callers recorded an outcome")
@@ -485,4 +458,24 @@ func TestStaleAttempts(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{old.ID, created.ID}, ids)
 	assert.NotContains(t, ids, fresh.ID)
+}
+
+// raceOutcomes records 20 outcomes for one attempt from 20 goroutines released at once.
+func raceOutcomes(f *fixture, attemptID string, outcome func(i int) orders.Outcome) ([]orders.RecordResult, []error) {
+	const n = 20
+	results := make([]orders.RecordResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i], errs[i] = f.store.RecordOutcome(context.Background(), attemptID, outcome(i))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return results, errs
 }
