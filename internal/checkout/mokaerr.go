@@ -101,7 +101,19 @@ func validateMarketplace(in orderInput) error {
 	var ve *moka.ValidationError
 	if errors.As(err, &ve) {
 		field := ourField(ve.Field)
-		return badRequest(codeForField(field), field, ve.Reason)
+		return badRequest(codeForField(field), field, ourReason(field, ve.Reason))
 	}
 	return badRequest("sub_dealers_invalid", "sub_dealers", err.Error())
+}
+
+// ourReason makes Moka's rule text a message in our API's words that names the field,
+// like the other input errors: "sub_dealers[1].dealer_id appears more than once".
+func ourReason(field, reason string) string {
+	for _, w := range []string{"AmountToBeCommissioned", "Amount"} {
+		reason = strings.ReplaceAll(reason, w, snake(w))
+	}
+	if strings.HasPrefix(reason, "the ") || strings.HasPrefix(reason, "at least ") {
+		return field + ": " + reason
+	}
+	return field + " " + reason
 }
