@@ -68,11 +68,11 @@ func apiMerchant(c echo.Context) *merchant {
 func (s *Server) handleCreateOrder(c echo.Context) error {
 	m := apiMerchant(c)
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxAPIBody+1))
+	if len(body) > maxAPIBody || errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		return errBodyTooLarge
+	}
 	if err != nil {
 		return badRequest("invalid_json", "", "the body could not be read")
-	}
-	if len(body) > maxAPIBody {
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "the body is larger than 1 MiB"}
 	}
 	ctx := c.Request().Context()
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))

@@ -63,6 +63,10 @@ type errorBody struct {
 	MokaResultCode string `json:"moka_result_code,omitempty"`
 }
 
+// errBodyTooLarge answers a body over the 1 MiB limit, whoever notices it first.
+var errBodyTooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+	Message: "the body is larger than 1 MiB"}
+
 // toAPIError maps any error a handler returns to what the API shows. Domain codes of the
 // orders store and Moka's failures are mapped here and nowhere else.
 func toAPIError(err error) *apiError {
@@ -72,6 +76,9 @@ func toAPIError(err error) *apiError {
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
+		if he.Code == http.StatusRequestEntityTooLarge {
+			return errBodyTooLarge // the body limit middleware's answer, in our words
+		}
 		code := strings.ToLower(strings.ReplaceAll(http.StatusText(he.Code), " ", "_"))
 		msg, _ := he.Message.(string)
 		if msg == "" {
