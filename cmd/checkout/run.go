@@ -109,7 +109,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	log := newLogger(stderr, 0)
 	h := sandbox.New(sandbox.DemoConfig(*publicURL))
-	return serveAll(ctx, log, []service{{name: "sandbox", addr: *addr, url: *publicURL, handler: h}}, func() {
+	return serveAll(ctx, log, []service{{name: "sandbox", addr: *addr, url: *publicURL, handler: h}}, shutdownTimeout, func() {
 		fmt.Fprintf(stdout, "Moka sandbox: %s\nDealer: %s / %s / %s\n", *publicURL,
 			config.DemoDealerCode, config.DemoMokaUsername, config.DemoMokaPassword)
 	})

@@ -21,7 +21,9 @@ import (
 	"github.com/mokacheckout/checkout/internal/storefront"
 )
 
-// shutdownTimeout bounds how long in-flight requests may finish after SIGINT/SIGTERM.
+// shutdownTimeout bounds how long in-flight requests may finish after SIGINT/SIGTERM. The
+// checkout waits longer when a card post's Moka call may take longer: the attempt must be
+// recorded before the store closes.
 const shutdownTimeout = 10 * time.Second
 
 // start opens the store and serves the checkout, plus the sandbox and the storefront when
@@ -70,7 +72,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		rec := reconciler(cfg, store, log)
 		wg.Go(func() { rec.Run(recCtx, cfg.ReconcileInterval) })
 	}
-	err = serveAll(ctx, log, services, ready)
+	err = serveAll(ctx, log, services, max(shutdownTimeout, cfg.MokaTimeout+5*time.Second), ready)
 	stopRec()
 	wg.Wait()
 	return err
@@ -147,8 +149,9 @@ type service struct {
 }
 
 // serveAll listens on every address first, so a port clash is a clear error before anything
-// is served, then serves until ctx ends or a server fails, and shuts all down gracefully.
-func serveAll(ctx context.Context, log *slog.Logger, services []service, ready func()) error {
+// is served, then serves until ctx ends or a server fails, and shuts all down gracefully,
+// giving requests in flight up to grace to finish.
+func serveAll(ctx context.Context, log *slog.Logger, services []service, grace time.Duration, ready func()) error {
 	var lc net.ListenConfig
 	listeners := make([]net.Listener, 0, len(services))
 	for _, s := range services {
@@ -192,7 +195,7 @@ func serveAll(ctx context.Context, log *slog.Logger, services []service, ready f
 	case runErr = <-failed:
 		log.Error("server failed", "err", runErr)
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	for i, srv := range servers {
 		if err := srv.Shutdown(shutdownCtx); err != nil {

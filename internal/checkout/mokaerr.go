@@ -34,23 +34,26 @@ func isMokaUnavailable(err error) bool {
 }
 
 // cardDeclined reports a Moka answer that is about the buyer's card (details, limits,
-// installments, a card whose bank the merchant has no POS for): the buyer can fix it with
-// this card or another, so we say "declined" rather than "unavailable", and the attempt
-// counts against the order's limit. Anything else is not the buyer's doing.
-func cardDeclined(err error) (code string, ok bool) {
+// installments the card's bank does not offer, a card whose bank the merchant has no POS
+// for): the buyer can fix it with this card or another, so we say "declined" rather than
+// "unavailable", and the attempt counts against the order's limit. Anything else, the
+// merchant's own installment setup included, is not the buyer's doing.
+func cardDeclined(err error) bool {
 	var me *moka.Error
 	if !errors.As(err, &me) {
-		return "", false
+		return false
 	}
-	code = strings.TrimSpace(me.ResultCode)
+	code := strings.TrimSpace(me.ResultCode)
 	switch {
+	case strings.HasSuffix(code, "ForDealer"):
+		return false
 	case strings.Contains(code, ".CheckCardInfo."),
 		strings.HasSuffix(code, ".DailyCardLimitExceeded"),
 		strings.HasSuffix(code, ".VirtualPosNotAvailable"),
 		strings.Contains(code, "Installment"):
-		return code, true
+		return true
 	}
-	return code, false
+	return false
 }
 
 // mokaResultCode is the code recorded on an attempt whose Moka call failed.

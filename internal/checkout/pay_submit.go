@@ -3,6 +3,7 @@ package checkout
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -190,13 +191,23 @@ func isHTTPURL(raw string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
-// originOf is scheme://host[:port] of an absolute URL, as a browser writes an origin.
+// originOf is the origin of an absolute URL as browsers compare origins: scheme and host
+// in lower case, the scheme's default port left out.
 func originOf(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return ""
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return scheme + "://" + host
 }
 
 // mokaFailed ends the attempt whose Moka call failed and shows the form again with an
@@ -209,7 +220,7 @@ func originOf(raw string) string {
 func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, installments int, cause error) error {
 	code := mokaResultCode(cause)
 	message, refused := mokaMessage(cause)
-	_, declined := cardDeclined(cause)
+	declined := cardDeclined(cause)
 	s.log.Warn("moka 3-D start failed", "attempt_id", a.ID, "order_id", pc.order.ID, "result_code", code)
 	order, err := s.store.FailAttempt(context.WithoutCancel(c.Request().Context()), a.ID,
 		orders.Failure{ResultCode: code, ResultMessage: message, NotCounted: !declined})

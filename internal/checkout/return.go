@@ -57,7 +57,11 @@ func (s *Server) handleReturn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if rr.Recorded {
+	switch {
+	case rr.Conflict:
+		s.log.Error("payment recorded for an order that had moved on: the buyer may have paid twice",
+			"attempt_id", a.ID, "order_id", a.OrderID, "other_trx_code", a.OtherTrxCode, "order_status", string(rr.Order.Status))
+	case rr.Recorded:
 		s.log.Info("payment outcome recorded", "attempt_id", a.ID, "order_id", a.OrderID,
 			"success", out.Success, "order_status", string(rr.Order.Status))
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,9 +184,22 @@ func (s *Server) newMerchant(cfg Merchant) (*merchant, error) {
 	return &merchant{
 		Merchant:    cfg,
 		keyHash:     key,
-		bankOrigins: append([]string{base.Scheme + "://" + base.Host}, cfg.ThreeDOrigins...),
+		bankOrigins: bankOrigins(cfg),
 		moka:        newMokaClient(cfg, s.opts.MokaTimeout),
 	}, nil
+}
+
+// bankOrigins are the origins the card form may send the buyer to (CSP form-action) and
+// Moka's 3-D URL must be on: the Moka base URL's and the ThreeDOrigins, written the way
+// originOf writes the 3-D URL's, so the check agrees with the browser's.
+func bankOrigins(cfg Merchant) []string {
+	var out []string
+	for _, raw := range append([]string{cfg.MokaBaseURL}, cfg.ThreeDOrigins...) {
+		if o := originOf(raw); !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // ServeHTTP serves the checkout.

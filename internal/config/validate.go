@@ -70,6 +70,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BankSessionTimeout < time.Minute {
 		add("server.bank_session_timeout", "must be at least 1m (banks keep 3-D sessions open for minutes), got %s", c.BankSessionTimeout)
+	} else if c.MokaTimeout >= c.BankSessionTimeout {
+		// Reconciliation must not give up on an attempt whose Moka call is still running.
+		add("server.moka_timeout", "must be shorter than server.bank_session_timeout (%s), got %s", c.BankSessionTimeout, c.MokaTimeout)
 	}
 	if c.ReconcileInterval < 0 {
 		add("server.reconcile_interval", "must be 0 (off) or positive, got %s", c.ReconcileInterval)

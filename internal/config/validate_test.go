@@ -42,6 +42,7 @@ func TestValidationErrors(t *testing.T) {
 		{"port 0", "server:\n  addr: 127.0.0.1:0\n" + minimal, `server.addr: "127.0.0.1:0": port must be 1-65535`},
 		{"zero expiry", "server:\n  default_order_expiry: 0s\n" + minimal, `server.default_order_expiry: must be positive`},
 		{"bank session too short", "server:\n  bank_session_timeout: 30s\n" + minimal, `server.bank_session_timeout: must be at least 1m`},
+		{"moka timeout past the bank session", "server:\n  moka_timeout: 20m\n" + minimal, `server.moka_timeout: must be shorter than server.bank_session_timeout (15m0s), got 20m0s`},
 		{"negative reconcile interval", "server:\n  reconcile_interval: -1m\n" + minimal, `server.reconcile_interval: must be 0 (off) or positive`},
 		{"3-D origin with path", strings.Replace(minimal, "      dealer_code: \"1730\"\n", "      dealer_code: \"1730\"\n      threed_origins: [https://3d.example.com/x]\n", 1), `merchants[0].moka.threed_origins[0]: "https://3d.example.com/x" is not an origin`},
 		{"negative attempts", "server:\n  max_attempts: -1\n" + minimal, `server.max_attempts: must be at least 1, got -1`},

@@ -11,7 +11,7 @@ import (
 // LogValue shows the 3-D request without the card number, CVC or card token.
 func (r ThreeDRequest) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("card", maskCard(r.CardNumber)),
+		slog.String("card", MaskCard(r.CardNumber)),
 		slog.String("amount", r.Amount.String()),
 		slog.String("currency", r.Currency),
 		slog.Int64("installments", int64(r.InstallmentNumber)),
@@ -24,7 +24,7 @@ func (r ThreeDRequest) LogValue() slog.Value {
 // String is what %v and %s print.
 func (r ThreeDRequest) String() string {
 	return fmt.Sprintf("3-D payment %s %s card %s, %d installments, OtherTrxCode %s",
-		r.Amount.String(), r.Currency, maskCard(r.CardNumber), int64(r.InstallmentNumber), r.OtherTrxCode)
+		r.Amount.String(), r.Currency, MaskCard(r.CardNumber), int64(r.InstallmentNumber), r.OtherTrxCode)
 }
 
 // GoString is what %#v prints.
@@ -52,8 +52,9 @@ func (a Authentication) String() string { return "dealer " + a.DealerCode + " us
 // GoString is what %#v prints.
 func (a Authentication) GoString() string { return a.String() }
 
-// maskCard keeps the first six and last four digits of a card number.
-func maskCard(number string) string {
+// MaskCard keeps the first six and last four digits of a card number, the most of it
+// that may be shown or logged.
+func MaskCard(number string) string {
 	if len(number) < 12 {
 		return "****"
 	}

@@ -14,6 +14,9 @@ type RecordResult struct {
 	Order    *Order
 	Attempt  *Attempt
 	Recorded bool
+	// Conflict: the recorded success came for an order no longer waiting for it, and
+	// order.payment_conflict was written. The buyer may have paid twice: alert a person.
+	Conflict bool
 }
 
 const attemptColumns = `id, order_id, other_trx_code, status, code_for_hash, installments, card_holder,
@@ -97,6 +100,10 @@ func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*
 			}
 			return committed{newError(CodeOrderExpired, "", "the order has expired")}
 		}
+		if o.succeeded() != nil {
+			// Money was taken for this order already (a late success recorded as a conflict).
+			return newError(CodeOrderNotPayable, "", "the order has a successful payment")
+		}
 		if o.CountedAttempts() >= o.MaxAttempts {
 			return newError(CodeAttemptsExhausted, "", "the order allows %d payment attempts", o.MaxAttempts)
 		}
@@ -164,7 +171,7 @@ func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash, bank
 // URL, so the bank may still charge and post a verified success. Only that return
 // (RecordOutcome) or Moka's own word about the attempt (AbandonAttempt) may end it.
 func (s *Store) FailAttempt(ctx context.Context, attemptID string, f Failure) (*Order, error) {
-	o, err := s.endAttempt(ctx, attemptID, f, AttemptFailed)
+	o, _, err := s.endAttempt(ctx, attemptID, f, AttemptFailed)
 	if err != nil {
 		return nil, fmt.Errorf("fail attempt %s: %w", attemptID, err)
 	}
@@ -175,19 +182,21 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID string, f Failure) (*
 // it holds no payment for it (or none that went through) and the bank session has run
 // out. It may end a created or a redirected attempt, which becomes abandoned; the order
 // moves on as with FailAttempt. Should the bank's verified success still arrive,
-// RecordOutcome records it all the same.
-func (s *Store) AbandonAttempt(ctx context.Context, attemptID string, f Failure) (*Order, error) {
-	o, err := s.endAttempt(ctx, attemptID, f, AttemptAbandoned)
+// RecordOutcome records it all the same. ended is false when the attempt had already
+// ended (its return came in meanwhile): then nothing changed.
+func (s *Store) AbandonAttempt(ctx context.Context, attemptID string, f Failure) (o *Order, ended bool, err error) {
+	o, ended, err = s.endAttempt(ctx, attemptID, f, AttemptAbandoned)
 	if err != nil {
-		return nil, fmt.Errorf("abandon attempt %s: %w", attemptID, err)
+		return nil, false, fmt.Errorf("abandon attempt %s: %w", attemptID, err)
 	}
-	return o, nil
+	return o, ended, nil
 }
 
 // endAttempt moves a created (or, when abandoning, a redirected) attempt to status and
 // settles the order like any failure.
-func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, status AttemptStatus) (*Order, error) {
+func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, status AttemptStatus) (*Order, bool, error) {
 	var out *Order
+	var ended bool
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		a, err := loadAttempt(ctx, tx, attemptID)
 		if err != nil {
@@ -208,6 +217,7 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 			return err
 		}
 		if n == 1 {
+			ended = true
 			now := s.now()
 			a.Status, a.ResultCode, a.ResultMessage, a.NotCounted, a.CompletedAt =
 				status, f.ResultCode, f.ResultMessage, f.NotCounted, &now
@@ -222,7 +232,18 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 		out, err = loadOrder(ctx, tx, "id = ?", a.OrderID)
 		return err
 	})
-	return out, err
+	return out, ended, err
+}
+
+// AbandonedAttempts lists the attempts abandoned with resultCode that started at or after
+// since: reconciliation keeps asking Moka about those it gave up on while still pending.
+func (s *Store) AbandonedAttempts(ctx context.Context, resultCode string, since time.Time) ([]Attempt, error) {
+	as, err := loadAttempts(ctx, s.db, "status = ? AND result_code = ? AND created_at >= ? ORDER BY created_at",
+		AttemptAbandoned, resultCode, formatTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("list abandoned attempts: %w", err)
+	}
+	return as, nil
 }
 
 // StaleAttempts lists the attempts that have not ended although they started before
@@ -243,6 +264,14 @@ func (s *Store) StaleAttempts(ctx context.Context, before time.Time) ([]Attempt,
 func (s *Store) settleFailure(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt) error {
 	if o.Status != StatusProcessing {
 		return s.insertEvent(ctx, tx, EventOrderPaymentFailed, o, a)
+	}
+	if paid := o.succeeded(); paid != nil {
+		// Another attempt of this order took the money (its late success was recorded as a
+		// conflict while this one was at the bank): the order is paid, never reopened.
+		if err := s.insertEvent(ctx, tx, EventOrderPaymentFailed, o, a); err != nil {
+			return err
+		}
+		return s.moveOrder(ctx, tx, o, paidStatus(o), paid)
 	}
 	next := StatusOpen
 	switch {
@@ -291,14 +320,14 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			status = AttemptSucceeded
 		}
 		now := s.now()
-		// Which earlier states this outcome may replace: see the doc comment.
-		from := []any{AttemptRedirected, AttemptRedirected}
+		// A success may also end an abandoned attempt; a failure only a redirected one.
+		replaces := "status = '" + string(AttemptRedirected) + "'"
 		if out.Success {
-			from[1] = AttemptAbandoned
+			replaces = "status IN ('" + string(AttemptRedirected) + "', '" + string(AttemptAbandoned) + "')"
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, trx_code = ?, result_code = ?,
-			result_message = ?, completed_at = ? WHERE id = ? AND status IN (?, ?) AND code_for_hash != ''`,
-			append([]any{status, out.TrxCode, out.ResultCode, out.ResultMessage, formatTime(now), attemptID}, from...)...)
+			result_message = ?, completed_at = ? WHERE id = ? AND `+replaces+` AND code_for_hash != ''`,
+			status, out.TrxCode, out.ResultCode, out.ResultMessage, formatTime(now), attemptID)
 		if err != nil {
 			return err
 		}
@@ -314,7 +343,7 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			if err != nil {
 				return err
 			}
-			if err := s.settleOutcome(ctx, tx, o, a, out.Success); err != nil {
+			if rr.Conflict, err = s.settleOutcome(ctx, tx, o, a, out.Success); err != nil {
 				return err
 			}
 		}
@@ -330,22 +359,29 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 	return rr, nil
 }
 
-func (s *Store) settleOutcome(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt, success bool) error {
+// settleOutcome moves the order after its attempt's outcome was recorded, and reports
+// whether a success had to be recorded as a conflict.
+func (s *Store) settleOutcome(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt, success bool) (conflict bool, err error) {
 	if !success {
-		return s.settleFailure(ctx, tx, o, a)
+		return false, s.settleFailure(ctx, tx, o, a)
 	}
 	if o.Status == StatusOpen {
 		// A late success for an attempt given up on: the order is at the bank after all.
 		if err := s.moveOrder(ctx, tx, o, StatusProcessing, a); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if o.Status != StatusProcessing || o.InFlight() != nil {
-		return s.insertEvent(ctx, tx, EventOrderPaymentConflict, o, a)
+		return true, s.insertEvent(ctx, tx, EventOrderPaymentConflict, o, a)
 	}
-	to := StatusPaid
+	return false, s.moveOrder(ctx, tx, o, paidStatus(o), a)
+}
+
+// paidStatus is where a successful payment takes the order: paid, or authorized when the
+// merchant captures by hand.
+func paidStatus(o *Order) Status {
 	if o.Capture == CaptureManual {
-		to = StatusAuthorized
+		return StatusAuthorized
 	}
-	return s.moveOrder(ctx, tx, o, to, a)
+	return StatusPaid
 }

@@ -368,7 +368,7 @@ func TestAbandonAttempt(t *testing.T) {
 		f := newFixture(t)
 		o := f.newOrder(t, "r")
 		a := f.redirectedAttempt(t, o.ID)
-		got, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		got, _, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
 		require.NoError(t, err)
 		assert.Equal(t, orders.StatusOpen, got.Status)
 		assert.Equal(t, orders.AttemptAbandoned, got.Attempts[0].Status)
@@ -386,7 +386,7 @@ func TestAbandonAttempt(t *testing.T) {
 		f := newFixture(t)
 		o := f.newOrder(t, "r")
 		a := f.redirectedAttempt(t, o.ID)
-		_, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		_, _, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
 		require.NoError(t, err)
 
 		res, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: "T1"})
@@ -406,7 +406,7 @@ func TestAbandonAttempt(t *testing.T) {
 		f := newFixture(t)
 		o := f.newOrder(t, "r")
 		a := f.redirectedAttempt(t, o.ID)
-		_, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		_, _, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
 		require.NoError(t, err)
 		b := f.redirectedAttempt(t, o.ID)
 
@@ -425,7 +425,7 @@ func TestAbandonAttempt(t *testing.T) {
 		a := &orders.Attempt{}
 		_, err := f.store.StartAttempt(ctx, o.ID, a)
 		require.NoError(t, err)
-		got, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
+		got, _, err := f.store.AbandonAttempt(ctx, a.ID, abandon)
 		require.NoError(t, err)
 		assert.Equal(t, orders.StatusOpen, got.Status)
 		// It had no CodeForHash, so no return can ever be verified for it.
@@ -478,4 +478,65 @@ func raceOutcomes(f *fixture, attemptID string, outcome func(i int) orders.Outco
 	close(start)
 	wg.Wait()
 	return results, errs
+}
+
+func TestOtherTrxCodesNeverLookLikeCardNumbers(t *testing.T) {
+	assert.True(t, orders.HasDigitRun("AB123456789012CD", 12))
+	assert.False(t, orders.HasDigitRun("AB12345678901CD2", 12))
+	for range 20000 {
+		c := orders.NewOtherTrxCode()
+		require.Regexp(t, `^[0-9A-F]{32}$`, c)
+		require.False(t, orders.HasDigitRun(c, 12), c)
+	}
+}
+
+// Once an attempt has taken the money, the order is never reopened for another payment,
+// even when its success was recorded as a conflict while a second attempt was at the bank.
+func TestOrderWithASuccessfulAttemptIsNeverReopened(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "r")
+	a := f.redirectedAttempt(t, o.ID)
+	_, ended, err := f.store.AbandonAttempt(ctx, a.ID, orders.Failure{ResultCode: "checkout.abandoned"})
+	require.NoError(t, err)
+	require.True(t, ended)
+	b := f.redirectedAttempt(t, o.ID)
+
+	late, err := f.store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true})
+	require.NoError(t, err)
+	assert.True(t, late.Recorded)
+	assert.True(t, late.Conflict, "a success while another attempt is at the bank needs a person")
+	assert.Equal(t, orders.StatusProcessing, late.Order.Status)
+
+	failed, err := f.store.RecordOutcome(ctx, b.ID, orders.Outcome{ResultCode: "3DFailed"})
+	require.NoError(t, err)
+	assert.True(t, failed.Recorded)
+	assert.False(t, failed.Conflict)
+	assert.Equal(t, orders.StatusPaid, failed.Order.Status, "attempt A's money makes the order paid")
+	_, err = f.store.StartAttempt(ctx, o.ID, &orders.Attempt{})
+	assert.Equal(t, orders.CodeOrderNotPayable, orders.ErrorCode(err))
+
+	_, ended, err = f.store.AbandonAttempt(ctx, a.ID, orders.Failure{ResultCode: "checkout.abandoned"})
+	require.NoError(t, err)
+	assert.False(t, ended, "an ended attempt is not abandoned again")
+}
+
+func TestAbandonedAttemptsByCodeAndAge(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old := f.redirectedAttempt(t, f.newOrder(t, "a").ID)
+	_, _, err := f.store.AbandonAttempt(ctx, old.ID, orders.Failure{ResultCode: "checkout.pending"})
+	require.NoError(t, err)
+	f.clock.Advance(2 * time.Hour)
+	pending := f.redirectedAttempt(t, f.newOrder(t, "b").ID)
+	_, _, err = f.store.AbandonAttempt(ctx, pending.ID, orders.Failure{ResultCode: "checkout.pending"})
+	require.NoError(t, err)
+	other := f.redirectedAttempt(t, f.newOrder(t, "c").ID)
+	_, _, err = f.store.AbandonAttempt(ctx, other.ID, orders.Failure{ResultCode: "checkout.abandoned"})
+	require.NoError(t, err)
+
+	got, err := f.store.AbandonedAttempts(ctx, "checkout.pending", f.clock.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, pending.ID, got[0].ID)
 }

@@ -30,7 +30,30 @@ func newAttemptID() string { return "att_" + randomBase32(26) }
 func newEventID() string   { return "evt_" + randomBase32(20) }
 
 // newOtherTrxCode is our reference for an attempt at Moka: 128 random bits, upper hex.
-func newOtherTrxCode() string { return strings.ToUpper(randomHex(16)) }
+// A code with 12 digits in a row is drawn again: logs mask such runs as card numbers,
+// and operators search logs and Moka's panel by this code.
+func newOtherTrxCode() string {
+	for {
+		if c := strings.ToUpper(randomHex(16)); !hasDigitRun(c, 12) {
+			return c
+		}
+	}
+}
+
+// hasDigitRun reports whether s has n or more ASCII digits in a row.
+func hasDigitRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			if run++; run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
 
 // newFormToken is the per-order token the card form echoes back: 128 random bits.
 func newFormToken() string { return randomHex(16) }

@@ -156,6 +156,16 @@ func (o *Order) CountedAttempts() int {
 	return n
 }
 
+// succeeded returns the order's attempt that took the money, if any.
+func (o *Order) succeeded() *Attempt {
+	for i := range o.Attempts {
+		if o.Attempts[i].Status == AttemptSucceeded {
+			return &o.Attempts[i]
+		}
+	}
+	return nil
+}
+
 // InFlight returns the order's attempt that has not ended yet, if any.
 func (o *Order) InFlight() *Attempt {
 	for i := range o.Attempts {

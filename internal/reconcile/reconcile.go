@@ -1,9 +1,20 @@
 // Package reconcile settles what the bank's return left open. Moka has no webhooks: a
 // buyer who closes the tab at the bank, or a return lost on the way, leaves an attempt at
-// the bank and its order in processing. After the bank session has run out, the
-// reconciler asks Moka about each such attempt by its OtherTrxCode and records what Moka
-// says: paid (or pre-authorised) becomes the order's payment, anything else ends the
-// attempt as abandoned so the buyer may pay again. It also expires overdue open orders.
+// the bank and its order in processing. Once the bank session has run out, the reconciler
+// asks Moka about each such attempt by its OtherTrxCode and records what Moka says:
+//
+//   - paid (or pre-authorised for a manual-capture order) for the order's amount: the
+//     order's payment, exactly as a verified return would record it;
+//   - no such payment, or a failed one: the attempt is abandoned and the buyer may pay
+//     again;
+//   - still pending: left alone, since the buyer may yet finish at the bank, until GiveUp;
+//     then abandoned all the same, but watched: Moka is asked again until Watch has passed,
+//     and a payment that went through after all is still recorded;
+//   - paid, but not what the order asked for (another amount, or a pre-authorisation for
+//     an order captured automatically): left for a person, logged as an error;
+//   - no answer: left for the next pass.
+//
+// It also expires overdue open orders.
 package reconcile
 
 import (
@@ -18,8 +29,14 @@ import (
 	"github.com/mokacheckout/checkout/internal/orders"
 )
 
-// CodeAbandoned is the result code of an attempt ended by reconciliation.
-const CodeAbandoned = "checkout.abandoned"
+// Result codes of attempts ended by reconciliation.
+const (
+	// CodeAbandoned: Moka holds no payment for the attempt, or a failed one.
+	CodeAbandoned = "checkout.abandoned"
+	// CodePendingTimeout: Moka still reported the payment pending after GiveUp. Such
+	// attempts are watched until Watch has passed.
+	CodePendingTimeout = "checkout.pending_timeout"
+)
 
 // Detailer is the part of the Moka client the reconciler uses.
 type Detailer interface {
@@ -34,6 +51,12 @@ type Reconciler struct {
 	// After is how old an unfinished attempt must be before Moka is asked: longer than
 	// the bank keeps a 3-D session open, so the buyer can no longer finish it.
 	After time.Duration
+	// GiveUp is how old an attempt Moka still reports pending may get before it is
+	// abandoned, so that its order can be paid again; 0 = 1h.
+	GiveUp time.Duration
+	// Watch is how long after its start an attempt abandoned while pending is still
+	// asked about; 0 = 24h.
+	Watch time.Duration
 	Now   func() time.Time
 	Log   *slog.Logger
 }
@@ -61,8 +84,9 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// RunOnce expires overdue open orders and settles every attempt older than After. An
-// attempt Moka cannot answer for now is left for the next pass (counted in Left).
+// RunOnce expires overdue open orders, settles every attempt older than After, and asks
+// again about the attempts abandoned while pending. An attempt left as it was for now is
+// counted in Left.
 func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 	var rep Report
 	n, err := r.Store.ExpireDue(ctx)
@@ -70,25 +94,44 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	stale, err := r.Store.StaleAttempts(ctx, r.Now().Add(-r.After))
+	now := r.Now()
+	stale, err := r.Store.StaleAttempts(ctx, now.Add(-r.After))
 	if err != nil {
 		return rep, err
 	}
-	for _, a := range stale {
-		outcome, err := r.settle(ctx, a)
-		if err != nil {
-			r.Log.Warn("reconcile attempt", "attempt_id", a.ID, "order_id", a.OrderID, "error", err.Error())
-		}
-		switch outcome {
-		case settledPaid:
-			rep.Paid++
-		case settledAbandoned:
-			rep.Abandoned++
-		default:
+	watched, err := r.Store.AbandonedAttempts(ctx, CodePendingTimeout, now.Add(-r.watch()))
+	if err != nil {
+		return rep, err
+	}
+	for _, a := range append(stale, watched...) {
+		switch outcome, err := r.settle(ctx, a, now); {
+		case err != nil:
 			rep.Left++
+			r.Log.Error("reconcile attempt", "attempt_id", a.ID, "order_id", a.OrderID,
+				"other_trx_code", a.OtherTrxCode, "error", err.Error())
+		case outcome == settledPaid:
+			rep.Paid++
+		case outcome == settledAbandoned:
+			rep.Abandoned++
+		case a.Status != orders.AttemptAbandoned:
+			rep.Left++ // a watched attempt still unpaid is not news
 		}
 	}
 	return rep, nil
+}
+
+func (r *Reconciler) giveUp() time.Duration {
+	if r.GiveUp > 0 {
+		return r.GiveUp
+	}
+	return time.Hour
+}
+
+func (r *Reconciler) watch() time.Duration {
+	if r.Watch > 0 {
+		return r.Watch
+	}
+	return 24 * time.Hour
 }
 
 type settled int
@@ -99,8 +142,9 @@ const (
 	settledAbandoned
 )
 
-// settle asks Moka about one attempt and records the answer.
-func (r *Reconciler) settle(ctx context.Context, a orders.Attempt) (settled, error) {
+// settle asks Moka about one attempt and records the answer. An error means a person or
+// a later pass must look; nothing was changed.
+func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time) (settled, error) {
 	o, err := r.Store.GetOrder(ctx, a.OrderID)
 	if err != nil {
 		return settledNothing, err
@@ -109,23 +153,41 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt) (settled, err
 	if client == nil {
 		return settledNothing, fmt.Errorf("no Moka client for merchant %s", o.MerchantID)
 	}
+	watched := a.Status == orders.AttemptAbandoned
 	res, err := client.PaymentDetail(ctx, moka.PaymentDetailRequest{OtherTrxCode: a.OtherTrxCode})
 	var me *moka.Error
 	switch {
 	case errors.As(err, &me) && strings.HasSuffix(strings.TrimSpace(me.ResultCode), ".PaymentNotFound"):
-		return r.abandon(ctx, a, "Moka holds no payment for this attempt")
+		if watched {
+			return settledNothing, nil
+		}
+		// An attempt that never got its bank URL (the process stopped mid-call) was not
+		// the buyer's doing: it does not use up one of their attempts.
+		return r.abandon(ctx, a, orders.Failure{ResultCode: CodeAbandoned,
+			ResultMessage: "Moka holds no payment for this attempt", NotCounted: a.Status == orders.AttemptCreated})
 	case err != nil:
 		return settledNothing, fmt.Errorf("ask Moka: %w", err)
 	}
 	d := res.PaymentDetail
-	if !paid(d, o) {
-		return r.abandon(ctx, a, fmt.Sprintf("Moka reports payment status %d, transaction status %d",
-			int64(d.PaymentStatus), int64(d.TrxStatus)))
+	switch {
+	case watched && d.TrxStatus != moka.TrxStatusSuccess:
+		return settledNothing, nil
+	case d.TrxStatus == moka.TrxStatusFailed:
+		return r.abandon(ctx, a, orders.Failure{ResultCode: CodeAbandoned,
+			ResultMessage: "Moka reports the payment failed: " + strings.TrimSpace(firstMessage(res))})
+	case d.TrxStatus != moka.TrxStatusSuccess:
+		// Pending: the buyer may still be at the bank. Only after GiveUp is the order
+		// freed; the attempt is then watched in case the bank still takes the money.
+		if now.Sub(a.CreatedAt) < r.giveUp() {
+			return settledNothing, nil
+		}
+		return r.abandon(ctx, a, orders.Failure{ResultCode: CodePendingTimeout,
+			ResultMessage: "Moka still reported the payment pending"})
 	}
-	if amount := d.Amount.Decimal; !amount.Equal(o.Amount) {
-		// Not what the order asked for: a person must look. The attempt stays open, so
-		// the order cannot be paid twice meanwhile.
-		return settledNothing, fmt.Errorf("Moka reports %s paid for an order of %s", amount, o.Amount)
+	if err := matches(d, o); err != nil {
+		// The bank took money, but not what the order asked for: a person must look. The
+		// attempt stays as it is, so the order cannot be paid twice meanwhile.
+		return settledNothing, err
 	}
 	if a.Status == orders.AttemptCreated {
 		// No CodeForHash was stored, so the store cannot record a success for it; a paid
@@ -140,31 +202,35 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt) (settled, err
 	if !rr.Recorded {
 		return settledNothing, nil // the bank's return came in meanwhile
 	}
+	if rr.Conflict {
+		r.Log.Error("payment recorded for an order that had moved on: the buyer may have paid twice",
+			"attempt_id", a.ID, "order_id", a.OrderID, "other_trx_code", a.OtherTrxCode, "order_status", string(rr.Order.Status))
+	}
 	return settledPaid, nil
 }
 
-func (r *Reconciler) abandon(ctx context.Context, a orders.Attempt, why string) (settled, error) {
-	before := a.Status
-	got, err := r.Store.AbandonAttempt(ctx, a.ID, orders.Failure{ResultCode: CodeAbandoned, ResultMessage: why})
-	if err != nil {
-		return settledNothing, err
+func (r *Reconciler) abandon(ctx context.Context, a orders.Attempt, f orders.Failure) (settled, error) {
+	_, ended, err := r.Store.AbandonAttempt(ctx, a.ID, f)
+	if err != nil || !ended {
+		return settledNothing, err // !ended: the bank's return came in meanwhile
 	}
-	for _, x := range got.Attempts {
-		if x.ID == a.ID && x.Status == orders.AttemptAbandoned && before != orders.AttemptAbandoned {
-			return settledAbandoned, nil
-		}
-	}
-	return settledNothing, nil // the bank's return came in meanwhile
+	return settledAbandoned, nil
 }
 
-// paid reports Moka's word that the payment went through: PaymentStatus 2 (payment) with
-// TrxStatus 1 (success), or PaymentStatus 1 (pre-authorisation) for a manual-capture order.
-func paid(d moka.PaymentDetail, o *orders.Order) bool {
-	if d.TrxStatus != moka.TrxStatusSuccess {
-		return false
+// matches checks that Moka's successful payment is the one the order asked for: its
+// amount, and a payment for automatic capture or a pre-authorisation for manual capture.
+func matches(d moka.PaymentDetail, o *orders.Order) error {
+	want := moka.PaymentStatusPayment
+	if o.Capture == orders.CaptureManual {
+		want = moka.PaymentStatusPreAuth
 	}
-	return d.PaymentStatus == moka.PaymentStatusPayment ||
-		(d.PaymentStatus == moka.PaymentStatusPreAuth && o.Capture == orders.CaptureManual)
+	if int64(d.PaymentStatus) != int64(want) {
+		return fmt.Errorf("Moka reports payment status %d for an order captured %s", int64(d.PaymentStatus), o.Capture)
+	}
+	if amount := d.Amount.Decimal; !amount.Equal(o.Amount) {
+		return fmt.Errorf("Moka reports %s paid for an order of %s", amount, o.Amount)
+	}
+	return nil
 }
 
 // trxCode is the bank's order id (VirtualPosOrderId) of the payment's first transaction.
@@ -175,4 +241,14 @@ func trxCode(res *moka.PaymentDetailResult) string {
 		}
 	}
 	return ""
+}
+
+// firstMessage is the bank's message on the payment's first transaction.
+func firstMessage(res *moka.PaymentDetailResult) string {
+	for _, t := range res.PaymentTrxDetailList {
+		if m := strings.TrimSpace(t.ResultMessage); m != "" {
+			return m
+		}
+	}
+	return "no message"
 }

@@ -45,13 +45,21 @@ type fixture struct {
 	logs   *bytes.Buffer
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture starts the sandbox on the fixture's clock; sessionTimeout 0 keeps unanswered
+// 3-D payments pending for ever.
+func newFixture(t *testing.T, sessionTimeout ...time.Duration) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC()}
 	srv := httptest.NewUnstartedServer(nil)
 	bankURL := "http://" + srv.Listener.Addr().String()
-	bank := sandbox.New(sandbox.DemoConfig(bankURL))
+	cfg := sandbox.DemoConfig(bankURL)
+	cfg.Now = clk.Now
+	cfg.SessionTimeout = 0
+	if len(sessionTimeout) > 0 {
+		cfg.SessionTimeout = sessionTimeout[0]
+	}
+	bank := sandbox.New(cfg)
 	srv.Config.Handler = bank
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -73,9 +81,11 @@ func newFixture(t *testing.T) *fixture {
 			}
 			return nil
 		},
-		After: 15 * time.Minute,
-		Now:   clk.Now,
-		Log:   slog.New(slog.NewJSONHandler(logs, nil)),
+		After:  15 * time.Minute,
+		GiveUp: time.Hour,
+		Watch:  24 * time.Hour,
+		Now:    clk.Now,
+		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
 	}
 	return f
 }
@@ -83,7 +93,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) order(t *testing.T, ref, capture string) *orders.Order {
 	t.Helper()
 	o := &orders.Order{MerchantID: "shop", Reference: ref, Amount: decimal.RequireFromString("150.00"),
-		Currency: "TRY", Capture: capture, ExpiresAt: f.clock.Now().Add(time.Hour)}
+		Currency: "TRY", Capture: capture, ExpiresAt: f.clock.Now().Add(3 * time.Hour)}
 	require.NoError(t, f.store.CreateOrder(context.Background(), o))
 	return o
 }
@@ -175,7 +185,7 @@ func TestLostReturnOfAPaymentIsRecordedAsPaid(t *testing.T) {
 }
 
 func TestAbandonedAtTheBankFreesTheOrder(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, 10*time.Minute) // the bank ends unanswered 3-D sessions after 10 minutes
 	ctx := context.Background()
 	o := f.order(t, "R-1", orders.CaptureAuto)
 	a, _ := f.atBank(t, o, "5400360000000003") // the sandbox's abandon card: no return ever
@@ -189,6 +199,7 @@ func TestAbandonedAtTheBankFreesTheOrder(t *testing.T) {
 	assert.Equal(t, orders.StatusOpen, got.Status, "the buyer may pay again")
 	assert.Equal(t, orders.AttemptAbandoned, got.Attempts[0].Status)
 	assert.Equal(t, reconcile.CodeAbandoned, got.Attempts[0].ResultCode)
+	assert.Contains(t, got.Attempts[0].ResultMessage, "session timed out")
 	assert.Equal(t, a.ID, got.Attempts[0].ID)
 
 	// A new attempt can start and pay.
@@ -216,11 +227,12 @@ func TestFailedAtTheBankAndNeverSentAreAbandoned(t *testing.T) {
 	rep, err := f.rec.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, reconcile.Report{Abandoned: 2}, rep)
-	for _, id := range []string{failed.ID, never.ID} {
+	for id, counted := range map[string]bool{failed.ID: true, never.ID: false} {
 		got, err := f.store.GetOrder(ctx, id)
 		require.NoError(t, err)
 		assert.Equal(t, orders.StatusOpen, got.Status)
 		assert.Equal(t, orders.AttemptAbandoned, got.Attempts[0].Status)
+		assert.Equal(t, counted, !got.Attempts[0].NotCounted, "only the buyer's own failure uses up an attempt")
 	}
 }
 
@@ -239,7 +251,7 @@ func TestMokaDownLeavesAttemptsForLater(t *testing.T) {
 	got, err := f.store.GetOrder(ctx, o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, orders.StatusProcessing, got.Status, "no answer from Moka is no answer: nothing changes")
-	assert.Contains(t, f.logs.String(), "reconcile attempt")
+	assert.Contains(t, f.logs.String(), `"level":"ERROR","msg":"reconcile attempt"`)
 
 	f.bank.SetFault(sandbox.Fault{})
 	rep, err = f.rec.RunOnce(ctx)
@@ -279,11 +291,94 @@ func TestOverdueOpenOrdersExpire(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	o := f.order(t, "R-1", orders.CaptureAuto)
-	f.clock.Add(2 * time.Hour)
+	f.clock.Add(4 * time.Hour)
 	rep, err := f.rec.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, reconcile.Report{Expired: 1}, rep)
 	got, err := f.store.GetOrder(ctx, o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, orders.StatusExpired, got.Status)
+}
+
+// A buyer still at the bank when the bank session should be over is left alone: their
+// payment is recorded when it goes through, and the order was never reopened meanwhile.
+func TestPendingAtMokaIsLeftAlone(t *testing.T) {
+	f := newFixture(t) // sessions never time out at this bank
+	ctx := context.Background()
+	o := f.order(t, "R-1", orders.CaptureAuto)
+	_, bank := f.atBank(t, o, "4183441122223339")
+
+	f.clock.Add(16 * time.Minute)
+	rep, err := f.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Report{Left: 1}, rep)
+	got, err := f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusProcessing, got.Status, "no second attempt can start")
+
+	passOTP(t, bank, sandbox.DemoOTP) // minute 16: the buyer finishes; the return is lost
+	rep, err = f.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Report{Paid: 1}, rep)
+}
+
+// Still pending after GiveUp: the order is freed, but Moka is asked again, and money the
+// bank takes after all is recorded rather than lost.
+func TestPendingPastGiveUpIsAbandonedAndWatched(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.order(t, "R-1", orders.CaptureAuto)
+	a, bank := f.atBank(t, o, "4183441122223339")
+
+	f.clock.Add(61 * time.Minute)
+	rep, err := f.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Report{Abandoned: 1}, rep)
+	got, err := f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusOpen, got.Status)
+	assert.Equal(t, reconcile.CodePendingTimeout, got.Attempts[0].ResultCode)
+
+	rep, err = f.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Report{}, rep, "a watched attempt still unpaid is not news")
+
+	passOTP(t, bank, sandbox.DemoOTP) // the bank charges after all; the return is lost
+	rep, err = f.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Report{Paid: 1}, rep)
+	got, err = f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusPaid, got.Status)
+	assert.Equal(t, a.ID, got.Attempts[0].ID)
+	assert.Equal(t, orders.AttemptSucceeded, got.Attempts[0].Status)
+
+	// After Watch, an abandoned attempt is no longer asked about.
+	f.clock.Add(25 * time.Hour)
+	watched, err := f.store.AbandonedAttempts(ctx, reconcile.CodePendingTimeout, f.clock.Now().Add(-24*time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, watched)
+}
+
+// A success that is not what the order asked for (here a pre-authorisation for an order
+// captured automatically) is left for a person, never abandoned with the money held.
+func TestPreAuthForAnAutoCaptureOrderIsLeftForAPerson(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.order(t, "R-1", orders.CaptureAuto)
+	f.atBank(t, o, "4183441122223339")
+	f.rec.Moka = func(string) reconcile.Detailer {
+		return fakeDetail{&moka.PaymentDetailResult{PaymentDetail: moka.PaymentDetail{
+			Amount:        moka.NewAmount(o.Amount),
+			PaymentStatus: moka.PaymentStatusPreAuth, TrxStatus: moka.TrxStatusSuccess,
+		}}}
+	}
+	f.clock.Add(2 * time.Hour)
+	rep, err := f.rec.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Report{Left: 1}, rep)
+	got, err := f.store.GetOrder(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusProcessing, got.Status)
+	assert.Contains(t, f.logs.String(), "payment status 1 for an order captured auto")
 }

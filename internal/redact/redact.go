@@ -101,9 +101,10 @@ func value(v slog.Value) slog.Value {
 		}
 		return slog.GroupValue(clean...)
 	case slog.KindAny:
-		// Errors, byte slices, structs, maps: whatever their printed form shows is what a
-		// handler would write, so that is what is checked. Values without a card number
-		// keep their own form (a map stays a JSON object).
+		// Errors, byte slices, structs, maps are written as their printed form, masked. A
+		// JSON handler would marshal a struct field by field instead, past the String and
+		// LogValue methods that keep a nested card request's CVC or a password out; the
+		// printed form uses them at any depth.
 		var s string
 		switch x := v.Any().(type) {
 		case error:
@@ -113,12 +114,7 @@ func value(v slog.Value) slog.Value {
 		default:
 			s = fmt.Sprintf("%+v", x)
 		}
-		if masked := Digits(s); masked != s {
-			return slog.StringValue(masked)
-		}
-		if err, ok := v.Any().(error); ok {
-			return slog.StringValue(err.Error())
-		}
+		return slog.StringValue(Digits(s))
 	}
 	return v
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/mokacheckout/checkout/internal/moka"
 	"github.com/mokacheckout/checkout/internal/redact"
 )
 
@@ -55,4 +56,26 @@ func TestHandlerMasksEveryShape(t *testing.T) {
 	assert.Contains(t, out, `"amount":"150.00"`)
 	assert.Contains(t, out, `"count":3`)
 	assert.Contains(t, out, `"err":"moka said: bad card ****************"`)
+}
+
+// A card request or credentials nested in a map would be marshalled field by field by the
+// JSON handler; the handler writes their masked printed form instead.
+func TestHandlerMasksNestedSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(redact.Handler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // its digits could hold the CVC by chance
+			}
+			return a
+		},
+	})))
+	req := moka.ThreeDRequest{CardNumber: "4183441122223339", CvcNumber: "7391", OtherTrxCode: "OTC-1"}
+	creds := moka.Credentials{DealerCode: "d", Username: "u", Password: "s3cret-pass"}
+	log.Info("call", "ctx", map[string]any{"req": req, "creds": creds}, "list", []any{req})
+	out := buf.String()
+	assert.NotContains(t, out, "4183441122223339")
+	assert.NotContains(t, out, "7391")
+	assert.NotContains(t, out, "s3cret-pass")
+	assert.Contains(t, out, "OTC-1")
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"time"
 
 	"github.com/mokacheckout/checkout/internal/hashverify"
 	"github.com/mokacheckout/checkout/internal/moka"
@@ -140,6 +141,22 @@ func (s *Server) handleBankSubmit(w http.ResponseWriter, r *http.Request) {
 	ret := p.ret
 	s.mu.Unlock()
 	s.renderBank(w, http.StatusOK, bankPage{Title: "Returning to the merchant", Return: ret})
+}
+
+// msgSessionTimedOut is the bank's message on a 3-D payment nobody finished in time.
+const msgSessionTimedOut = "3D session timed out"
+
+// expireSessions fails the 3-D payments started before cutoff whose bank page was never
+// answered; the caller holds s.mu. Their bank page then says the session is over.
+func (s *Server) expireSessions(cutoff time.Time) {
+	for _, p := range s.payments {
+		if p.processed || !p.created.Before(cutoff) || len(p.trxs) == 0 {
+			continue
+		}
+		p.processed = true
+		t := p.trxs[0] // the payment request row written at the start
+		t.status, t.resultMessage, p.trxStatus = moka.TrxStatusFailed, msgSessionTimedOut, moka.TrxStatusFailed
+	}
 }
 
 // settle records the bank's answer on a pending payment; the caller holds s.mu.

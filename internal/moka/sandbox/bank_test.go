@@ -1,10 +1,13 @@
 package sandbox
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,4 +136,30 @@ func TestBankAbandonedCardNeverPostsBack(t *testing.T) {
 	_, detail := call[moka.PaymentDetailResult](s, moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{OtherTrxCode: req.OtherTrxCode})
 	assert.Equal(t, moka.Int(moka.PaymentStatusStandby), detail.PaymentDetail.PaymentStatus)
 	assert.Equal(t, moka.Int(moka.TrxStatusPending), detail.PaymentDetail.TrxStatus)
+}
+
+// A 3-D session nobody finishes fails once SessionTimeout has passed, as a bank ends it:
+// Moka's detail then reports TrxStatus 2 instead of pending for ever.
+func TestUnansweredSessionFailsAfterTimeout(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := startSandbox(t, func(c *Config) { c.Now = clock; c.SessionTimeout = 10 * time.Minute })
+	req := threeD("5400360000000003", "25.00") // the abandon card: the bank page never posts back
+	req.OtherTrxCode = "ABANDON-1"
+	s.start(moka.PathThreeD, req)
+	client := s.client(DemoDealerCode)
+	detail := func() moka.PaymentDetail {
+		res, err := client.PaymentDetail(context.Background(), moka.PaymentDetailRequest{OtherTrxCode: "ABANDON-1"})
+		require.NoError(t, err)
+		return res.PaymentDetail
+	}
+	assert.Equal(t, moka.Int(moka.TrxStatusPending), detail().TrxStatus)
+
+	mu.Lock()
+	now = now.Add(11 * time.Minute)
+	mu.Unlock()
+	d := detail()
+	assert.Equal(t, moka.Int(moka.TrxStatusFailed), d.TrxStatus)
+	assert.Equal(t, moka.Int(moka.PaymentStatusStandby), d.PaymentStatus)
 }

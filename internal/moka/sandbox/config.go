@@ -21,6 +21,10 @@ type Config struct {
 	// this old (checked on every service call), so demo refunds settle without a hook.
 	// Zero leaves completion to CompleteRefunds.
 	RefundDelay time.Duration
+	// SessionTimeout, when positive, fails a 3-D payment whose bank page was not answered
+	// within it (TrxStatus 2, as a bank ends an abandoned 3-D session), checked on every
+	// service call. Zero leaves such payments pending for ever.
+	SessionTimeout time.Duration
 }
 
 // Dealer is one Moka dealer account with the settings that change the sandbox's answers.
@@ -124,9 +128,10 @@ func DemoConfig(publicURL string) Config {
 	return Config{
 		PublicURL: publicURL,
 		// The demo dealer stays first: tests change Dealers[0] to vary it.
-		Dealers:     []Dealer{dealer(DemoDealerCode), noPos, limited, single, unauthorized},
-		Payments:    seedPayments(),
-		RefundDelay: time.Minute,
+		Dealers:        []Dealer{dealer(DemoDealerCode), noPos, limited, single, unauthorized},
+		Payments:       seedPayments(),
+		RefundDelay:    time.Minute,
+		SessionTimeout: 10 * time.Minute,
 	}
 }
 

@@ -76,6 +76,9 @@ func (s *Server) service(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		f := s.fault
+		if s.cfg.SessionTimeout > 0 {
+			s.expireSessions(s.now().Add(-s.cfg.SessionTimeout))
+		}
 		if s.cfg.RefundDelay > 0 {
 			s.completeRefunds(s.now().Add(-s.cfg.RefundDelay))
 		}
