@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
+	"github.com/mokacheckout/checkout/internal/checkout"
 
 	"github.com/mokacheckout/checkout/internal/config"
 	"github.com/mokacheckout/checkout/internal/links"
@@ -80,9 +80,8 @@ func checkLinkParams(p *linkParams, expiresIn time.Duration, now time.Time) erro
 	if p.Reference == "" {
 		p.Reference = "LINK-" + strconv.FormatInt(now.Unix(), 10)
 	}
-	amount, err := decimal.NewFromString(p.Amount)
-	if err != nil || !amount.IsPositive() || amount.Exponent() < -2 {
-		return fmt.Errorf("-amount %q: want a positive amount with at most 2 fraction digits, e.g. 150.00", p.Amount)
+	if err := checkout.CheckAmount(p.Amount); err != nil {
+		return fmt.Errorf("-amount %q: %v", p.Amount, err)
 	}
 	p.Currency = strings.ToUpper(p.Currency)
 	switch p.Currency {

@@ -127,9 +127,12 @@ func TestLinkRefusesBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-amount", "150.005"}, `-amount "150.005": want a positive amount`},
-		{[]string{"-amount", "-1"}, `-amount "-1": want a positive amount`},
+		{[]string{"-amount", "150.005"}, `-amount "150.005": amount must be a string with digits and at most two decimals`},
+		{[]string{"-amount", "-1"}, `-amount "-1": amount must be a string with digits`},
 		{[]string{"-amount", "1e3x"}, `-amount "1e3x"`},
+		{[]string{"-amount", "1e2"}, `-amount "1e2": amount must be a string with digits`},
+		{[]string{"-amount", "0.00"}, `-amount "0.00": amount must be more than zero`},
+		{[]string{"-amount", "1000000000"}, `-amount "1000000000": amount must be at most 99999999.99`},
 		{[]string{"-currency", "TL"}, `-currency "TL": want TRY, USD, EUR or GBP`},
 		{[]string{"-installments", "1,24"}, `-installments "1,24"`},
 		{[]string{"-return-url", "/thanks"}, `-return-url "/thanks": want an absolute URL`},

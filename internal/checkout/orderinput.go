@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -43,6 +44,19 @@ var (
 // amount would be stored, shown to the buyer and sent to Moka, though no card can pay it;
 // 99,999,999.99 is far above any single card payment.
 var maxAmount = decimal.RequireFromString("99999999.99")
+
+// CheckAmount reports why text is not an amount the checkout takes (as a link's or an
+// order's amount), or nil; `checkout link` uses it so it never signs a link we refuse.
+func CheckAmount(text string) error {
+	if _, err := parseAmount(text, "amount"); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return errors.New(ae.Message)
+		}
+		return err
+	}
+	return nil
+}
 
 // parseAmount reads a money amount: digits with at most two decimals, more than zero and
 // at most maxAmount.

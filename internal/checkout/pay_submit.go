@@ -105,6 +105,7 @@ func (s *Server) inFlight(c echo.Context, pc *payContext) error {
 // join, and reloads pc.order either way.
 func (s *Server) joinAttempt(c echo.Context, pc *payContext) (string, error) {
 	ctx := c.Request().Context()
+	// Real time, not the server's clock: this waits on another request's Moka call.
 	deadline := time.Now().Add(s.opts.MokaTimeout)
 	for {
 		o, err := s.store.GetOrder(ctx, pc.order.ID)

@@ -29,7 +29,7 @@ type PayPage struct {
 	Action                        string // form action URL
 	FormToken                     string
 	Installments                  []Installment     // len <= 1: no choice shown, hidden installments=1
-	CardHolder, ExpMonth, ExpYear string            // echoed back after an error; card number and CVC NEVER
+	CardHolder, ExpMonth, ExpYear string            // echoed back after an error (not a holder with 12+ digits: holderValue); card number and CVC NEVER
 	Errors                        map[string]string // form field name -> message
 	Alert                         string            // general message, e.g. a declined card
 	CancelURL                     string
@@ -45,7 +45,8 @@ type ResultPage struct {
 	RetryURL                 string // when the buyer may try again, else ""
 }
 
-// MessagePage is a plain page for errors and notices (not found, expired, forbidden link).
+// MessagePage is a plain page for errors and notices (not found, expired, forbidden link,
+// payment in progress with a link back to the bank).
 type MessagePage struct {
 	Page
 	StatusCode        int

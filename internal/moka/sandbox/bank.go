@@ -87,8 +87,21 @@ func (s *Server) renderBank(w http.ResponseWriter, status int, page bankPage) {
 	_, _ = w.Write(buf.Bytes())
 }
 
+// lookupToken returns the payment of the bank page's token, its session first ended if it
+// has timed out; the caller holds s.mu.
 func (s *Server) lookupToken(r *http.Request) *payment {
+	if s.cfg.SessionTimeout > 0 {
+		s.expireSessions(s.now().Add(-s.cfg.SessionTimeout))
+	}
 	return s.byToken[r.PathValue("token")]
+}
+
+// closedPage is what the bank page of a session that can no longer be answered shows.
+func closedPage(p *payment) (int, bankPage) {
+	if len(p.trxs) > 0 && p.trxs[0].resultMessage == msgSessionTimedOut {
+		return http.StatusGone, bankPage{Title: "Session timed out", Message: "The 3-D Secure session timed out. Nothing was charged."}
+	}
+	return http.StatusConflict, bankPage{Title: "Already processed", Message: "This 3-D Secure session was already processed."}
 }
 
 func (s *Server) handleBankPage(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +113,7 @@ func (s *Server) handleBankPage(w http.ResponseWriter, r *http.Request) {
 	case p == nil:
 		status, page = http.StatusNotFound, bankPage{Title: "Unknown 3-D session", Message: "This 3-D Secure session does not exist."}
 	case p.processed:
-		status, page = http.StatusConflict, bankPage{Title: "Already processed", Message: "This 3-D Secure session was already processed."}
+		status, page = closedPage(p)
 	default:
 		page = bankPage{
 			Title:    "3-D Secure verification",
@@ -126,8 +139,9 @@ func (s *Server) handleBankSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderBank(w, http.StatusNotFound, bankPage{Title: "Unknown 3-D session", Message: "This 3-D Secure session does not exist."})
 		return
 	case p.processed:
+		status, page := closedPage(p)
 		s.mu.Unlock()
-		s.renderBank(w, http.StatusConflict, bankPage{Title: "Already processed", Message: "This 3-D Secure session was already processed."})
+		s.renderBank(w, status, page)
 		return
 	case p.outcome == OutcomeAbandoned:
 		// The abandon card models a buyer who never comes back: nothing is posted and
@@ -147,7 +161,8 @@ func (s *Server) handleBankSubmit(w http.ResponseWriter, r *http.Request) {
 const msgSessionTimedOut = "3D session timed out"
 
 // expireSessions fails the 3-D payments started before cutoff whose bank page was never
-// answered; the caller holds s.mu. Their bank page then says the session is over.
+// answered; the caller holds s.mu. It runs on every service call and bank page, after
+// which such a payment's bank page says the session timed out.
 func (s *Server) expireSessions(cutoff time.Time) {
 	for _, p := range s.payments {
 		if p.processed || !p.created.Before(cutoff) || len(p.trxs) == 0 {

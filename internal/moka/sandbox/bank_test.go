@@ -147,7 +147,7 @@ func TestUnansweredSessionFailsAfterTimeout(t *testing.T) {
 	s := startSandbox(t, func(c *Config) { c.Now = clock; c.SessionTimeout = 10 * time.Minute })
 	req := threeD("5400360000000003", "25.00") // the abandon card: the bank page never posts back
 	req.OtherTrxCode = "ABANDON-1"
-	s.start(moka.PathThreeD, req)
+	res := s.start(moka.PathThreeD, req)
 	client := s.client(DemoDealerCode)
 	detail := func() moka.PaymentDetail {
 		res, err := client.PaymentDetail(context.Background(), moka.PaymentDetailRequest{OtherTrxCode: "ABANDON-1"})
@@ -159,6 +159,9 @@ func TestUnansweredSessionFailsAfterTimeout(t *testing.T) {
 	mu.Lock()
 	now = now.Add(11 * time.Minute)
 	mu.Unlock()
+	resp, doc := s.page(http.MethodGet, res.URL, nil)
+	assert.Equal(t, http.StatusGone, resp.StatusCode)
+	assert.Equal(t, "Session timed out", doc.Find("#bank-title").Text())
 	d := detail()
 	assert.Equal(t, moka.Int(moka.TrxStatusFailed), d.TrxStatus)
 	assert.Equal(t, moka.Int(moka.PaymentStatusStandby), d.PaymentStatus)

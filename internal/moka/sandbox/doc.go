@@ -40,6 +40,13 @@
 // sample's window finds. A sample sent again gets Moka's answer to a repeat (the bank's
 // refusal, PaymentAlreadyApproved, RefundRequestAlreadyExist).
 //
+// # Sessions nobody finishes
+//
+// A 3-D payment whose bank page is never answered (the abandon card's page never posts
+// back) stays pending until Config.SessionTimeout has passed (DemoConfig: 10 minutes),
+// then fails as a bank ends such a session: GetDealerPaymentTrxDetailList reports
+// TrxStatus 2 and the bank page says the session timed out. Zero keeps it pending.
+//
 // # EX
 //
 // Moka's unexpected error can be asked for in every service: amount EXAmount (99.99) in
