@@ -72,6 +72,9 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 	defer t.Stop()
 	for {
 		if rep, err := r.RunOnce(ctx); err != nil {
+			if ctx.Err() != nil {
+				return // shutting down: the pass was cut short, nothing went wrong
+			}
 			r.Log.Error("reconcile", "error", err.Error())
 		} else if rep != (Report{}) {
 			r.Log.Info("reconciled", "expired", rep.Expired, "paid", rep.Paid, "abandoned", rep.Abandoned, "left", rep.Left)
