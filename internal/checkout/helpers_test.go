@@ -72,7 +72,7 @@ func (b *syncBuffer) String() string {
 
 // env is a running checkout wired to a running sandbox and a real SQLite file.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	url     string // checkout public URL
 	bankURL string // sandbox URL
 	bank    *sandbox.Server
@@ -84,7 +84,7 @@ type env struct {
 
 type envOption func(*checkout.Options)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC()}
@@ -152,14 +152,14 @@ type response struct {
 	body   string
 }
 
-func (r response) doc(t *testing.T) *goquery.Document {
+func (r response) doc(t testing.TB) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
 	require.NoError(t, err)
 	return d
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.body), &m), r.body)
