@@ -266,27 +266,6 @@ func (f fakeDetail) PaymentDetail(context.Context, moka.PaymentDetailRequest) (*
 	return f.res, nil
 }
 
-func TestPaidAmountDifferentFromTheOrderIsLeftForAPerson(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	o := f.order(t, "R-1", orders.CaptureAuto)
-	f.atBank(t, o, "4183441122223339")
-	f.rec.Moka = func(string) reconcile.Detailer {
-		return fakeDetail{&moka.PaymentDetailResult{PaymentDetail: moka.PaymentDetail{
-			Amount:        moka.NewAmount(decimal.RequireFromString("1.50")),
-			PaymentStatus: moka.PaymentStatusPayment, TrxStatus: moka.TrxStatusSuccess,
-		}}}
-	}
-	f.clock.Add(16 * time.Minute)
-	rep, err := f.rec.RunOnce(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, reconcile.Report{Left: 1}, rep)
-	got, err := f.store.GetOrder(ctx, o.ID)
-	require.NoError(t, err)
-	assert.Equal(t, orders.StatusProcessing, got.Status)
-	assert.Contains(t, f.logs.String(), "1.5 paid for an order of 150")
-}
-
 func TestOverdueOpenOrdersExpire(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -360,25 +339,40 @@ func TestPendingPastGiveUpIsAbandonedAndWatched(t *testing.T) {
 	assert.Empty(t, watched)
 }
 
-// A success that is not what the order asked for (here a pre-authorisation for an order
-// captured automatically) is left for a person, never abandoned with the money held.
-func TestPreAuthForAnAutoCaptureOrderIsLeftForAPerson(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	o := f.order(t, "R-1", orders.CaptureAuto)
-	f.atBank(t, o, "4183441122223339")
-	f.rec.Moka = func(string) reconcile.Detailer {
-		return fakeDetail{&moka.PaymentDetailResult{PaymentDetail: moka.PaymentDetail{
-			Amount:        moka.NewAmount(o.Amount),
-			PaymentStatus: moka.PaymentStatusPreAuth, TrxStatus: moka.TrxStatusSuccess,
-		}}}
+// A success that is not what the order asked for (another amount, or a pre-authorisation
+// for an order captured automatically) is left for a person, never recorded and never
+// abandoned with the money held.
+func TestPaymentNotAsOrderedIsLeftForAPerson(t *testing.T) {
+	cases := []struct {
+		name    string
+		amount  string
+		status  int64
+		wantLog string
+	}{
+		{"other amount", "1.50", moka.PaymentStatusPayment, "1.5 paid for an order of 150"},
+		{"pre-authorised, captured auto", "150.00", moka.PaymentStatusPreAuth, "payment status 1 for an order captured auto"},
 	}
-	f.clock.Add(2 * time.Hour)
-	rep, err := f.rec.RunOnce(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, reconcile.Report{Left: 1}, rep)
-	got, err := f.store.GetOrder(ctx, o.ID)
-	require.NoError(t, err)
-	assert.Equal(t, orders.StatusProcessing, got.Status)
-	assert.Contains(t, f.logs.String(), "payment status 1 for an order captured auto")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			o := f.order(t, "R-1", orders.CaptureAuto)
+			f.atBank(t, o, "4183441122223339")
+			f.rec.Moka = func(string) reconcile.Detailer {
+				return fakeDetail{&moka.PaymentDetailResult{PaymentDetail: moka.PaymentDetail{
+					Amount:        moka.NewAmount(decimal.RequireFromString(tc.amount)),
+					PaymentStatus: moka.Int(tc.status), TrxStatus: moka.TrxStatusSuccess,
+				}}}
+			}
+			f.clock.Add(2 * time.Hour)
+			rep, err := f.rec.RunOnce(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, reconcile.Report{Left: 1}, rep)
+			got, err := f.store.GetOrder(ctx, o.ID)
+			require.NoError(t, err)
+			assert.Equal(t, orders.StatusProcessing, got.Status)
+			assert.Equal(t, orders.AttemptRedirected, got.Attempts[0].Status)
+			assert.Contains(t, f.logs.String(), tc.wantLog)
+		})
+	}
 }
