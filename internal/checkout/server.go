@@ -28,7 +28,7 @@ type Merchant struct {
 	Moka              moka.Credentials
 	MokaBaseURL       string
 	AllowedOrigins    []string // embedding origins: frame-ancestors and postMessage targets
-	ReturnURLPrefixes []string // return_url / cancel_url must start with one of these
+	ReturnURLPrefixes []string // return_url / cancel_url must lie under one of these (same scheme and host, path on a "/" boundary)
 	Installments      []int    // installment counts offered for TRY; nil = [1]
 	// ThreeDOrigins are further origins Moka's 3-D URL (Data.Url) may be on, besides the
 	// Moka base URL's: the card form's CSP form-action lists them, and a 3-D URL on any
