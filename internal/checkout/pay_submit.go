@@ -40,7 +40,8 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	card, errs := cardForm(form, installmentsFor(pc.order, pc.merchant), s.now(), s.istanbul)
 	if len(errs) > 0 {
 		vm := s.payVM(pc, card.Installments)
-		vm.CardHolder, vm.ExpMonth, vm.ExpYear = form("card_holder"), form("exp_month"), form("exp_year")
+		// card.Holder, not the raw field: it is empty when the field held a card number.
+		vm.CardHolder, vm.ExpMonth, vm.ExpYear = card.Holder, form("exp_month"), form("exp_year")
 		vm.Errors = make(map[string]string, len(errs))
 		for field, key := range errs {
 			vm.Errors[field] = tr(pc.lang, key)
