@@ -65,7 +65,7 @@ func loadAttempt(ctx context.Context, q querier, id string) (*Attempt, error) {
 
 // GetAttempt returns one attempt by its id.
 func (s *Store) GetAttempt(ctx context.Context, attemptID string) (*Attempt, error) {
-	a, err := loadAttempt(ctx, s.db, attemptID)
+	a, err := loadAttempt(ctx, s.r, attemptID)
 	if err != nil {
 		return nil, fmt.Errorf("get attempt %s: %w", attemptID, err)
 	}
@@ -80,7 +80,7 @@ func (s *Store) GetAttempt(ctx context.Context, attemptID string) (*Attempt, err
 // Only the card's first six, last four, brand and holder may be in a.
 func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*Order, error) {
 	var out *Order
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := loadOrder(ctx, tx, "id = ?", orderID)
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash, bank
 		return fmt.Errorf("mark attempt %s redirected: %w", attemptID,
 			newError(CodeInvalidTransition, "code_for_hash", "an attempt cannot be redirected without a CodeForHash"))
 	}
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, code_for_hash = ?, bank_url = ?
 			WHERE id = ? AND status = ?`, AttemptRedirected, codeForHash, bankURL, attemptID, AttemptCreated)
 		if err != nil {
@@ -197,7 +197,7 @@ func (s *Store) AbandonAttempt(ctx context.Context, attemptID string, f Failure)
 func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, status AttemptStatus) (*Order, bool, error) {
 	var out *Order
 	var ended bool
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		a, err := loadAttempt(ctx, tx, attemptID)
 		if err != nil {
 			return err
@@ -228,6 +228,9 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 			if err := s.settleFailure(ctx, tx, o, a); err != nil {
 				return err
 			}
+			// o was read after the attempt's update and moved in place: it is the state.
+			out = o
+			return nil
 		}
 		out, err = loadOrder(ctx, tx, "id = ?", a.OrderID)
 		return err
@@ -238,7 +241,7 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 // AbandonedAttempts lists the attempts abandoned with resultCode that started at or after
 // since: reconciliation keeps asking Moka about those it gave up on while still pending.
 func (s *Store) AbandonedAttempts(ctx context.Context, resultCode string, since time.Time) ([]Attempt, error) {
-	as, err := loadAttempts(ctx, s.db, "status = ? AND result_code = ? AND created_at >= ? ORDER BY created_at",
+	as, err := loadAttempts(ctx, s.r, "status = ? AND result_code = ? AND created_at >= ? ORDER BY created_at",
 		AttemptAbandoned, resultCode, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("list abandoned attempts: %w", err)
@@ -250,7 +253,7 @@ func (s *Store) AbandonedAttempts(ctx context.Context, resultCode string, since 
 // before: the buyer left at the bank, or the process stopped while Moka was called.
 // Reconciliation asks Moka about each.
 func (s *Store) StaleAttempts(ctx context.Context, before time.Time) ([]Attempt, error) {
-	as, err := loadAttempts(ctx, s.db, "status IN (?, ?) AND created_at < ? ORDER BY created_at",
+	as, err := loadAttempts(ctx, s.r, "status IN (?, ?) AND created_at < ? ORDER BY created_at",
 		AttemptCreated, AttemptRedirected, formatTime(before))
 	if err != nil {
 		return nil, fmt.Errorf("list stale attempts: %w", err)
@@ -307,7 +310,7 @@ func (s *Store) settleFailure(ctx context.Context, tx *sql.Tx, o *Order, a *Atte
 // verified: invalid_transition.
 func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome) (RecordResult, error) {
 	var rr RecordResult
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		a, err := loadAttempt(ctx, tx, attemptID)
 		if err != nil {
 			return err
@@ -346,10 +349,12 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			if rr.Conflict, err = s.settleOutcome(ctx, tx, o, a, out.Success); err != nil {
 				return err
 			}
+			// o was read after the attempt's update and moved in place: it is the state.
+			rr.Attempt, rr.Order = a, o
+			return nil
 		}
-		if rr.Attempt, err = loadAttempt(ctx, tx, attemptID); err != nil {
-			return err
-		}
+		// Not recorded: a is as loaded in this transaction, and nothing changed since.
+		rr.Attempt = a
 		rr.Order, err = loadOrder(ctx, tx, "id = ?", a.OrderID)
 		return err
 	})

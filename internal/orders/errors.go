@@ -18,6 +18,9 @@ const (
 	CodeInvalidTransition  = "invalid_transition"
 	CodeInvalidFormToken   = "invalid_form_token"
 	CodeInternal           = "internal"
+	// CodeUnavailable: the store could not take the write now (overloaded, or its
+	// transaction failed); nothing was written and the same request may be retried.
+	CodeUnavailable = "unavailable"
 )
 
 // Error is a domain error: a stable Code, the input Field it concerns (if any) and a

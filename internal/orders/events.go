@@ -93,7 +93,7 @@ func (s *Store) ListEvents(ctx context.Context, merchantID string, limit int) ([
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, merchant_id, order_id, type, payload, created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT id, merchant_id, order_id, type, payload, created_at
 		FROM events WHERE merchant_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`, merchantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)

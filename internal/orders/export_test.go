@@ -2,8 +2,13 @@ package orders
 
 import "database/sql"
 
-// DB exposes the store's pool to the tests, which check its per-connection pragmas.
-func DB(s *Store) *sql.DB { return s.db }
+// WriteDB and ReadDB expose the store's pools to the tests, which check their
+// per-connection pragmas.
+func WriteDB(s *Store) *sql.DB { return s.w }
+func ReadDB(s *Store) *sql.DB  { return s.r }
+
+// Reprepares exposes the count of statements SQLite had to prepare again.
+var Reprepares = reprepares
 
 // NewOtherTrxCode and HasDigitRun expose the OtherTrxCode generator to the tests.
 var (

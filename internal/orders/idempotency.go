@@ -22,7 +22,7 @@ type IdempotencyRecord struct {
 
 // LookupIdempotency returns the stored answer for a merchant's key, or ErrNotFound.
 func (s *Store) LookupIdempotency(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error) {
-	r, err := lookupIdempotency(ctx, s.db, merchantID, key)
+	r, err := lookupIdempotency(ctx, s.r, merchantID, key)
 	if err != nil {
 		return nil, fmt.Errorf("look up idempotency key: %w", err)
 	}
@@ -36,7 +36,7 @@ func (s *Store) SaveIdempotency(ctx context.Context, r IdempotencyRecord) (*Idem
 	if r.Body == nil {
 		r.Body = []byte{}
 	}
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys
 			(merchant_id, key, request_hash, status_code, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (merchant_id, key) DO NOTHING`,

@@ -42,7 +42,7 @@ func (s *Store) moveOrder(ctx context.Context, tx *sql.Tx, o *Order, to Status, 
 // canceled, since the bank may still take the money: that is attempt_in_flight.
 func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) (*Order, error) {
 	var out *Order
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := loadOrder(ctx, tx, "id = ?", orderID)
 		if err != nil {
 			return err
@@ -71,7 +71,7 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) (*Order
 // and one order.expired event per order, and returns how many it moved. Orders in
 // processing are left alone: their attempt decides (see FailAttempt and RecordOutcome).
 func (s *Store) ExpireDue(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM orders WHERE status = ? AND expires_at <= ?`,
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM orders WHERE status = ? AND expires_at <= ?`,
 		StatusOpen, formatTime(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("expire due orders: %w", err)
@@ -92,7 +92,7 @@ func (s *Store) ExpireDue(ctx context.Context) (int, error) {
 	expired := 0
 	for _, id := range ids {
 		var moved bool
-		err := s.withTx(ctx, func(tx *sql.Tx) error {
+		err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			o, err := loadOrder(ctx, tx, "id = ?", id)
 			if err != nil {
 				return err

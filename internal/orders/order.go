@@ -1,6 +1,3 @@
-// Package orders holds the domain of the checkout: orders, payment attempts, captures,
-// refunds and events, the status machine that moves an order between states, and the
-// SQLite store that keeps them. It knows nothing of HTTP or of Moka's wire format.
 package orders
 
 import (

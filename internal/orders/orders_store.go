@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	sqlite3 "github.com/mattn/go-sqlite3"
 	"github.com/shopspring/decimal"
 )
 
@@ -30,8 +32,11 @@ func (s *Store) EnsureMerchant(ctx context.Context, m Merchant) error {
 	if m.ID == "" {
 		return newError(CodeUnknownMerchant, "merchant_id", "merchant id is empty")
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name`, m.ID, m.Name, formatTime(s.now()))
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name`, m.ID, m.Name, formatTime(s.now()))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("ensure merchant %s: %w", m.ID, err)
 	}
@@ -75,21 +80,9 @@ func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
 	if err != nil {
 		return fmt.Errorf("create order: %w", err)
 	}
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		var known, dup int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM merchants WHERE id = ?", n.MerchantID).Scan(&known); err != nil {
-			return err
-		}
-		if known == 0 {
-			return newError(CodeUnknownMerchant, "merchant_id", "merchant %q is not known", n.MerchantID)
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM orders WHERE merchant_id = ? AND reference = ?",
-			n.MerchantID, n.Reference).Scan(&dup); err != nil {
-			return err
-		}
-		if dup > 0 {
-			return newError(CodeDuplicateReference, "reference", "an order with reference %q already exists", n.Reference)
-		}
+	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// The schema refuses an unknown merchant (foreign key) and a reused reference
+		// (UNIQUE): no query before the insert.
 		_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, merchant_id, reference, amount, currency,
 			description, installments, capture, pool, commission_scenario, sub_dealers, buyer, basket,
 			return_url, cancel_url, locale, status, cancel_reason, form_token, max_attempts,
@@ -101,7 +94,12 @@ func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
 			n.ReturnURL, n.CancelURL, n.Locale, n.Status, n.CancelReason, n.FormToken, n.MaxAttempts,
 			formatTime(n.CreatedAt), formatTime(n.UpdatedAt), formatTime(n.ExpiresAt),
 			formatTimePtr(n.PaidAt), formatTimePtr(n.ApprovedAt))
-		if err != nil {
+		switch {
+		case isConstraint(err, sqlite3.ErrConstraintForeignKey):
+			return newError(CodeUnknownMerchant, "merchant_id", "merchant %q is not known", n.MerchantID)
+		case isConstraint(err, sqlite3.ErrConstraintUnique) && strings.Contains(err.Error(), "orders.reference"):
+			return newError(CodeDuplicateReference, "reference", "an order with reference %q already exists", n.Reference)
+		case err != nil:
 			return fmt.Errorf("insert order: %w", err)
 		}
 		return s.insertEvent(ctx, tx, EventOrderCreated, &n, nil)
@@ -115,7 +113,7 @@ func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
 
 // GetOrder returns the order with its attempts, captures and refunds, oldest first.
 func (s *Store) GetOrder(ctx context.Context, id string) (*Order, error) {
-	o, err := loadOrder(ctx, s.db, "id = ?", id)
+	o, err := s.readOrder(ctx, "id = ?", id)
 	if err != nil {
 		return nil, fmt.Errorf("get order %s: %w", id, err)
 	}
@@ -124,11 +122,39 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*Order, error) {
 
 // GetOrderByReference returns a merchant's order by the merchant's own reference.
 func (s *Store) GetOrderByReference(ctx context.Context, merchantID, reference string) (*Order, error) {
-	o, err := loadOrder(ctx, s.db, "merchant_id = ? AND reference = ?", merchantID, reference)
+	o, err := s.readOrder(ctx, "merchant_id = ? AND reference = ?", merchantID, reference)
 	if err != nil {
 		return nil, fmt.Errorf("get order %s/%s: %w", merchantID, reference, err)
 	}
 	return o, nil
+}
+
+// readOrder reads one order and its rows in one read transaction (one snapshot, one set
+// of file locks).
+func (s *Store) readOrder(ctx context.Context, where string, args ...any) (*Order, error) {
+	var o *Order
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		o, err = loadOrder(ctx, tx, where, args...)
+		return err
+	})
+	return o, err
+}
+
+// isConstraint reports whether err is SQLite refusing a write for the given constraint.
+func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == code
+}
+
+// mayHaveMoneyRows reports whether an order in status st can have captures or refunds:
+// an order that never took money has none, so its reads skip those queries.
+func mayHaveMoneyRows(st Status) bool {
+	switch st {
+	case StatusOpen, StatusProcessing, StatusExpired:
+		return false
+	}
+	return true
 }
 
 const orderColumns = `id, merchant_id, reference, amount, currency, description, installments,
@@ -181,6 +207,9 @@ func loadOrder(ctx context.Context, q querier, where string, args ...any) (*Orde
 	}
 	if o.Attempts, err = loadAttempts(ctx, q, "order_id = ? ORDER BY created_at, rowid", o.ID); err != nil {
 		return nil, err
+	}
+	if !mayHaveMoneyRows(o.Status) {
+		return &o, nil
 	}
 	if o.Captures, err = loadCaptures(ctx, q, o.ID); err != nil {
 		return nil, err

@@ -12,34 +12,85 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
-
-	// The SQLite driver registers itself as "sqlite3".
-	_ "github.com/mattn/go-sqlite3"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// dsnParams make every pooled connection enforce foreign keys, wait for a lock instead of
-// failing at once, and start transactions with BEGIN IMMEDIATE (so two writers serialise
-// at BEGIN instead of deadlocking on a lock upgrade). WAL with synchronous=FULL makes a
-// committed payment survive a power cut.
-const dsnParams = "_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"
+// Connection settings. Every connection enforces foreign keys, runs in WAL mode with
+// synchronous=FULL (a commit is on disk before anyone hears of it, so a payment survives
+// a power cut) and keeps its prepared statements (the driver's statement cache). The one
+// write connection starts its transactions with BEGIN IMMEDIATE; the read connections
+// are query-only and start theirs deferred. busy_timeout only matters when another
+// process writes the same file (a second store in a test, the sqlite3 shell): inside
+// one store nobody waits for SQLite's lock, since only the committer writes.
+const (
+	commonParams = "_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL&_synchronous=FULL&_mutex=no&_stmt_cache_size=64"
+	writeParams  = commonParams + "&_txlock=immediate"
+	readParams   = commonParams + "&_txlock=deferred&_query_only=1"
+)
+
+// Defaults of Options.
+const (
+	DefaultReadConns  = 4
+	DefaultWriteQueue = 1024
+	DefaultMaxBatch   = 128
+)
 
 // timeLayout is RFC 3339 in UTC with a fixed nine-digit fraction: unlike RFC3339Nano it
 // never trims zeros, so comparing the stored strings compares the times.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// Store keeps orders and their history in one SQLite file. It is safe for concurrent use.
-type Store struct {
-	db  *sql.DB
-	now func() time.Time
+// Options bound the store's resources. Zero fields take the defaults.
+type Options struct {
+	// ReadConns bounds the read pool. A read waits for a free connection.
+	ReadConns int
+	// WriteQueue bounds the writes waiting for the committer; a write that finds the
+	// queue full is refused at once with ErrOverloaded.
+	WriteQueue int
+	// MaxBatch bounds how many writes share one transaction and one fsync.
+	MaxBatch int
 }
 
-// Open opens (creating if needed) the SQLite database at path, checks that it runs in WAL
-// mode with synchronous=FULL, and applies pending migrations. now is the store's clock.
+// Store keeps orders and their history in one SQLite file. It is safe for concurrent use.
+// See the package documentation for how it writes.
+type Store struct {
+	w        *sql.DB // the one write connection, used only by the committer
+	r        *sql.DB // the bounded read pool
+	path     string
+	now      func() time.Time
+	maxBatch int
+
+	mu      sync.RWMutex // guards closed against sends on writes
+	closed  bool
+	writes  chan *write
+	stopped chan struct{}
+
+	stats Stats
+}
+
+// Stats counts the committer's work, for tests, benchmarks and metrics.
+type Stats struct {
+	Writes  atomic.Int64 // writes run (each in its own savepoint)
+	Batches atomic.Int64 // transactions committed or failed
+	Shed    atomic.Int64 // writes refused with ErrOverloaded
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() *Stats { return &s.stats }
+
+// Open opens (creating if needed) the SQLite database at path with the default Options.
 func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	return OpenWith(ctx, path, now, Options{})
+}
+
+// OpenWith opens (creating if needed) the SQLite database at path, checks that it runs in
+// WAL mode with synchronous=FULL, applies pending migrations and starts the committer.
+// now is the store's clock.
+func OpenWith(ctx context.Context, path string, now func() time.Time, opt Options) (*Store, error) {
 	if path == "" || strings.Contains(path, ":memory:") || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
 		// A :memory: database behind a pool is a different database per connection.
 		return nil, fmt.Errorf("open store: %q is not a plain file path", path)
@@ -47,42 +98,87 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	if now == nil {
 		return nil, errors.New("open store: no clock")
 	}
+	if opt.ReadConns <= 0 {
+		opt.ReadConns = DefaultReadConns
+	}
+	if opt.WriteQueue <= 0 {
+		opt.WriteQueue = DefaultWriteQueue
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = DefaultMaxBatch
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
-	db, err := sql.Open("sqlite3", path+"?"+dsnParams)
+	w, err := sql.Open(driverName, path+"?"+writeParams)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, now: func() time.Time { return now().UTC() }}
-	if err := s.checkPragmas(ctx); err != nil {
-		db.Close()
+	// One connection, never closed for idleness: its statement cache lives as long as it.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	s := &Store{w: w, path: path, now: func() time.Time { return now().UTC() }, maxBatch: opt.MaxBatch}
+	// The schema is made (and WAL mode switched on) by the writer before any reader opens.
+	if err := s.checkPragmas(ctx, w); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	r, err := sql.Open(driverName, path+"?"+readParams)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(opt.ReadConns)
+	r.SetMaxIdleConns(opt.ReadConns)
+	r.SetConnMaxIdleTime(0)
+	r.SetConnMaxLifetime(0)
+	if err := s.checkPragmas(ctx, r); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.r = r
+	s.writes = make(chan *write, opt.WriteQueue)
+	s.stopped = make(chan struct{})
+	go s.commitLoop()
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops taking writes, lets the committer finish the ones queued, and closes the
+// database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.writes)
+	s.mu.Unlock()
+	<-s.stopped
+	return errors.Join(s.r.Close(), s.w.Close())
+}
 
 // checkPragmas refuses to run on a database that would not keep a payment after a crash:
 // the DSN asks for WAL and FULL, and this makes sure the driver honoured it.
-func (s *Store) checkPragmas(ctx context.Context) error {
+func (s *Store) checkPragmas(ctx context.Context, db *sql.DB) error {
 	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("read journal_mode: %w", err)
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal_mode is %q, want wal", mode)
 	}
 	var sync int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
 		return fmt.Errorf("read synchronous: %w", err)
 	}
 	if sync != 2 {
@@ -92,9 +188,10 @@ func (s *Store) checkPragmas(ctx context.Context) error {
 }
 
 // migrate applies, in order, each embedded migrations/NNN_name.sql not yet recorded in
-// schema_migrations, each in its own transaction.
+// schema_migrations, each in its own transaction. It runs on the write connection before
+// the committer starts.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at TEXT NOT NULL
 	)`); err != nil {
@@ -116,26 +213,34 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.withTx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-				version, formatTime(s.now()))
-			return err
-		})
-		if err != nil {
+		if err := s.migrateOne(ctx, version, string(body)); err != nil {
 			return fmt.Errorf("migration %s: %w", base, err)
 		}
 	}
 	return nil
+}
+
+func (s *Store) migrateOne(ctx context.Context, version int, body string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+		version, formatTime(s.now())); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // committed wraps a domain error that must be returned AFTER the transaction commits,
@@ -144,26 +249,54 @@ type committed struct{ err error }
 
 func (c committed) Error() string { return c.err.Error() }
 
-// withTx runs fn in one immediate transaction and commits when fn returns nil or a
-// committed error; any other error rolls everything back.
-func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// txFunc is one write: it runs inside the committer's transaction, in its own savepoint.
+// ctx is the committer's, not the caller's: a caller that gives up must not interrupt a
+// statement its batch-mates share. Returning an error (other than committed) undoes the
+// write's own changes and nothing else.
+type txFunc func(ctx context.Context, tx *sql.Tx) error
+
+// withTx runs fn as one write through the committer and returns once the transaction
+// holding it is on disk (or has failed). fn's changes are kept when it returns nil or a
+// committed error; any other error undoes them and is returned as is.
+func (s *Store) withTx(ctx context.Context, fn txFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	switch {
+	case s.closed:
+		s.mu.RUnlock()
+		return ErrClosed
+	default:
+		select {
+		case s.writes <- w:
+		default:
+			s.mu.RUnlock()
+			s.stats.Shed.Add(1)
+			return ErrOverloaded
+		}
+	}
+	s.mu.RUnlock()
+	// Wait for the answer even if ctx ends meanwhile: a queued write whose caller has gone
+	// is skipped, but one already running may commit, and its caller must not think it
+	// failed.
+	return <-w.done
+}
+
+// readTx runs fn in one deferred read transaction on the read pool: the reads inside see
+// one snapshot and take SQLite's file locks once.
+func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin read: %w", err)
 	}
-	ferr := fn(tx)
-	var c committed
-	if ferr != nil && !errors.As(ferr, &c) {
-		_ = tx.Rollback()
-		return ferr
+	err = fn(tx)
+	// A read transaction has nothing to keep; ending it releases the snapshot.
+	if rerr := tx.Rollback(); err == nil && rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+		err = rerr
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	if ferr != nil {
-		return c.err
-	}
-	return nil
+	return err
 }
 
 // querier is what both *sql.DB and *sql.Tx offer, so readers work in and out of a tx.

@@ -18,15 +18,22 @@ import (
 func TestOpenRunsDurablePragmasAndMigratesOnce(t *testing.T) {
 	f := newFixture(t)
 
-	// synchronous is per connection: ask the store's own pool, on several connections.
-	db := orders.DB(f.store)
-	conns := make([]*sql.Conn, 3)
-	for i := range conns {
-		c, err := db.Conn(context.Background())
+	// synchronous is per connection: ask the store's own pools, the write connection and
+	// several read connections.
+	// The connections go back before the store writes: the committer needs its one.
+	w, err := orders.WriteDB(f.store).Conn(context.Background())
+	require.NoError(t, err)
+	conns := []*sql.Conn{w}
+	for range 3 {
+		c, err := orders.ReadDB(f.store).Conn(context.Background())
 		require.NoError(t, err)
-		defer c.Close()
-		conns[i] = c
+		conns = append(conns, c)
 	}
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
 	for _, c := range conns {
 		var mode string
 		var sync int
@@ -37,6 +44,9 @@ func TestOpenRunsDurablePragmasAndMigratesOnce(t *testing.T) {
 		var fk int
 		require.NoError(t, c.QueryRowContext(context.Background(), "PRAGMA foreign_keys").Scan(&fk))
 		assert.Equal(t, 1, fk)
+	}
+	for _, c := range conns {
+		require.NoError(t, c.Close())
 	}
 
 	s2, err := orders.Open(context.Background(), f.path, f.clock.Now)

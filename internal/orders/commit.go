@@ -1,0 +1,133 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Errors of the write path. All carry CodeUnavailable: nothing was written for the
+// caller, and the same write may be tried again.
+var (
+	// ErrOverloaded refuses a write because the committer's queue is full.
+	ErrOverloaded = &Error{Code: CodeUnavailable, Message: "too many writes waiting; retry shortly"}
+	// ErrCommitFailed is wrapped around the cause when a batch's transaction could not be
+	// committed (or begun, or a savepoint failed): every write of the batch was undone.
+	ErrCommitFailed = &Error{Code: CodeUnavailable, Message: "the write was not committed; retry"}
+	// ErrClosed refuses a write after Close.
+	ErrClosed = &Error{Code: CodeUnavailable, Message: "the store is closed"}
+)
+
+// write is one caller's transaction function waiting for the committer.
+type write struct {
+	ctx  context.Context // the caller's: a write whose caller has gone is skipped
+	fn   txFunc
+	done chan error // buffered: the committer never waits for the caller
+	err  error      // the write's own result, kept until the batch commits
+}
+
+// commitLoop is the committer: the only goroutine that writes. It takes the writes queued
+// while the previous batch was on its way to disk, runs them in one transaction, commits
+// once (one fsync for the batch), and only then answers each caller.
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	batch := make([]*write, 0, s.maxBatch)
+	for w := range s.writes {
+		batch = append(batch[:0], w)
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, w)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch)
+		clear(batch)
+	}
+}
+
+// runBatch runs a batch in one BEGIN IMMEDIATE ... COMMIT with a SAVEPOINT per write, so
+// a refused write undoes only itself. If the transaction cannot begin or commit, or a
+// savepoint cannot be set or undone, the whole batch is rolled back and every caller gets
+// ErrCommitFailed, also those whose own write was refused: a refusal may rest on a
+// batch-mate's change that is now gone.
+func (s *Store) runBatch(batch []*write) {
+	ctx := context.Background()
+	s.stats.Batches.Add(1)
+	fail := func(err error) {
+		err = fmt.Errorf("%w: %w", ErrCommitFailed, err)
+		for _, w := range batch {
+			w.done <- err
+		}
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.err = err // its caller has gone; nothing of it runs
+			continue
+		}
+		s.stats.Writes.Add(1)
+		var broken error
+		w.err, broken = runWrite(ctx, tx, w.fn)
+		if broken != nil {
+			_ = tx.Rollback()
+			fail(broken)
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		_ = tx.Rollback()
+		fail(fmt.Errorf("commit: %w", err))
+		return
+	}
+	for _, w := range batch {
+		w.done <- w.err
+	}
+}
+
+// runWrite runs fn in a savepoint of tx and returns fn's result for its caller. broken
+// is set when the savepoint itself failed: then tx is unusable.
+func runWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (result, broken error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		return nil, fmt.Errorf("savepoint: %w", err)
+	}
+	ferr := callWrite(ctx, tx, fn)
+	var c committed
+	if ferr != nil && !errors.As(ferr, &c) {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+			return nil, fmt.Errorf("rollback to savepoint: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+			return nil, fmt.Errorf("release savepoint: %w", err)
+		}
+		return ferr, nil
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+		return nil, fmt.Errorf("release savepoint: %w", err)
+	}
+	if ferr != nil {
+		return c.err, nil
+	}
+	return nil, nil
+}
+
+// callWrite runs fn, turning a panic into an error for its caller alone: the committer
+// goes on serving the others.
+func callWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("write panicked: %v", r)
+		}
+	}()
+	return fn(ctx, tx)
+}

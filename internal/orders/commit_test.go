@@ -1,0 +1,277 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests hold the committer on a gate write, queue writes behind it, and release
+// it: the queued writes then run as one batch, whose outcome each test checks.
+
+func openTestStore(t *testing.T, opt Options) *Store {
+	t.Helper()
+	clk := func() time.Time { return time.Now() }
+	s, err := OpenWith(context.Background(), filepath.Join(t.TempDir(), "checkout.db"), clk, opt)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	require.NoError(t, s.EnsureMerchant(context.Background(), Merchant{ID: "m1", Name: "Shop"}))
+	return s
+}
+
+// hold blocks the committer inside a write until the returned release is called.
+func hold(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	started, gate := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.withTx(context.Background(), func(context.Context, *sql.Tx) error {
+			close(started)
+			<-gate
+			return nil
+		})
+	}()
+	<-started
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(gate)
+			require.NoError(t, <-done)
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// waitQueued waits until n writes are queued behind the gate.
+func waitQueued(s *Store, n int) {
+	for len(s.writes) < n {
+		runtime.Gosched()
+	}
+}
+
+func testOrder(ref string) *Order {
+	return &Order{MerchantID: "m1", Reference: ref, Amount: decimal.RequireFromString("10.00"),
+		Currency: "TRY", ExpiresAt: time.Now().Add(time.Hour)}
+}
+
+func countRows(t *testing.T, s *Store, table string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, s.r.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	return n
+}
+
+// createAll creates the orders concurrently and returns each call's error, in order.
+func createAll(s *Store, ctx context.Context, os []*Order) []error {
+	errs := make([]error, len(os))
+	var wg sync.WaitGroup
+	for i, o := range os {
+		wg.Go(func() { errs[i] = s.CreateOrder(ctx, o) })
+	}
+	wg.Wait()
+	return errs
+}
+
+func TestBatchRefusedWriteUndoesOnlyItself(t *testing.T) {
+	s := openTestStore(t, Options{})
+	release := hold(t, s)
+	before := s.stats.Batches.Load()
+
+	os := []*Order{testOrder("a"), testOrder("dup"), testOrder("dup"), testOrder("c")}
+	var errs []error
+	done := make(chan struct{})
+	go func() { errs = createAll(s, context.Background(), os); close(done) }()
+	waitQueued(s, len(os))
+	release()
+	<-done
+
+	// The gate's batch, then one batch for all four writes.
+	assert.Equal(t, before+1, s.stats.Batches.Load(), "the four writes shared one transaction")
+	refused := 0
+	for i, err := range errs {
+		if err != nil {
+			refused++
+			assert.Equal(t, CodeDuplicateReference, ErrorCode(err), "write %d", i)
+			assert.Empty(t, os[i].ID, "a refused order gets no id")
+			continue
+		}
+		got, gerr := s.GetOrder(context.Background(), os[i].ID)
+		require.NoError(t, gerr)
+		assert.Equal(t, os[i].Reference, got.Reference)
+	}
+	assert.Equal(t, 1, refused, "exactly one of the two 'dup' orders is refused")
+	assert.Equal(t, 3, countRows(t, s, "orders"))
+	assert.Equal(t, 3, countRows(t, s, "events"), "the refused write left no event")
+}
+
+func TestBatchCommitFailureFailsExactlyTheBatch(t *testing.T) {
+	s := openTestStore(t, Options{})
+	release := hold(t, s)
+
+	// A write whose change passes its own statements but breaks the COMMIT: a foreign key
+	// checked only at commit time.
+	var poisonErr error
+	poisoned := make(chan struct{})
+	go func() {
+		defer close(poisoned)
+		poisonErr = s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO captures (id, order_id, amount, created_at)
+				VALUES ('cap_x', 'ord_missing', '1.00', '2000-01-01T00:00:00.000000000Z')`)
+			return err
+		})
+	}()
+	waitQueued(s, 1)
+	os := []*Order{testOrder("a"), testOrder("b")}
+	var errs []error
+	done := make(chan struct{})
+	go func() { errs = createAll(s, context.Background(), os); close(done) }()
+	waitQueued(s, 3)
+	release()
+	<-poisoned
+	<-done
+
+	for _, err := range append([]error{poisonErr}, errs...) {
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrCommitFailed)
+		assert.Equal(t, CodeUnavailable, ErrorCode(err), "retryable")
+		assert.NotContains(t, err.Error(), "locked")
+	}
+	assert.Equal(t, 0, countRows(t, s, "orders"))
+	assert.Equal(t, 0, countRows(t, s, "captures"))
+
+	// The committer goes on: the next batch commits.
+	again := testOrder("a")
+	require.NoError(t, s.CreateOrder(context.Background(), again))
+	assert.Equal(t, 1, countRows(t, s, "orders"))
+}
+
+func TestBatchSkipsWritesWhoseCallerHasGone(t *testing.T) {
+	s := openTestStore(t, Options{})
+	release := hold(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	gone, kept := testOrder("gone"), testOrder("kept")
+	var goneErr, keptErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { goneErr = s.CreateOrder(ctx, gone) })
+	waitQueued(s, 1)
+	wg.Go(func() { keptErr = s.CreateOrder(context.Background(), kept) })
+	waitQueued(s, 2)
+	cancel()
+	release()
+	wg.Wait()
+
+	assert.ErrorIs(t, goneErr, context.Canceled)
+	require.NoError(t, keptErr)
+	_, err := s.GetOrderByReference(context.Background(), "m1", "gone")
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = s.GetOrderByReference(context.Background(), "m1", "kept")
+	assert.NoError(t, err)
+}
+
+func TestBatchPanicFailsOnlyItsWrite(t *testing.T) {
+	s := openTestStore(t, Options{})
+	release := hold(t, s)
+	var panicErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		panicErr = s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO merchants (id, name, created_at) VALUES ('m2', 'x', 'y')`); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	})
+	waitQueued(s, 1)
+	o := testOrder("a")
+	var err error
+	wg.Go(func() { err = s.CreateOrder(context.Background(), o) })
+	waitQueued(s, 2)
+	release()
+	wg.Wait()
+	require.Error(t, panicErr)
+	assert.Contains(t, panicErr.Error(), "boom")
+	require.NoError(t, err)
+	assert.Equal(t, 1, countRows(t, s, "merchants"), "the panicking write was undone")
+	assert.Equal(t, 1, countRows(t, s, "orders"))
+}
+
+func TestWriteQueueFullIsRefusedAtOnce(t *testing.T) {
+	s := openTestStore(t, Options{WriteQueue: 2})
+	release := hold(t, s)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() { errs[i] = s.CreateOrder(context.Background(), testOrder(string(rune('a'+i)))) })
+	}
+	waitQueued(s, 2)
+
+	err := s.CreateOrder(context.Background(), testOrder("x"))
+	assert.ErrorIs(t, err, ErrOverloaded)
+	assert.Equal(t, CodeUnavailable, ErrorCode(err))
+	assert.Equal(t, int64(1), s.stats.Shed.Load())
+	release()
+	wg.Wait()
+	for _, err := range errs {
+		assert.NoError(t, err)
+	}
+	assert.Equal(t, 2, countRows(t, s, "orders"), "the refused write was never run")
+}
+
+func TestClosedStoreRefusesWrites(t *testing.T) {
+	s := openTestStore(t, Options{})
+	require.NoError(t, s.Close())
+	err := s.CreateOrder(context.Background(), testOrder("a"))
+	assert.True(t, errors.Is(err, ErrClosed), "%v", err)
+	require.NoError(t, s.Close(), "closing twice is harmless")
+}
+
+// With the query planner stability guarantee on, the statements of an order read are
+// compiled once and reused, whatever values are bound. The same reads on a connection
+// without it are re-prepared on every run: the count works.
+func TestStatementsAreNotReprepared(t *testing.T) {
+	s := openTestStore(t, Options{})
+	ctx := context.Background()
+	var ids []string
+	for i := range 20 {
+		o := testOrder("r" + string(rune('a'+i)))
+		require.NoError(t, s.CreateOrder(ctx, o))
+		ids = append(ids, o.ID)
+	}
+	readAll := func(conn *sql.Conn) int64 {
+		for range 5 {
+			for _, id := range ids {
+				_, err := loadOrder(ctx, conn, "id = ?", id)
+				require.NoError(t, err)
+			}
+		}
+		n, err := reprepares(conn)
+		require.NoError(t, err)
+		return n
+	}
+
+	conn, err := s.r.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	assert.Equal(t, int64(0), readAll(conn), "with QPSG")
+
+	plain, err := sql.Open("sqlite3", s.path+"?_stmt_cache_size=64")
+	require.NoError(t, err)
+	defer plain.Close()
+	pconn, err := plain.Conn(ctx)
+	require.NoError(t, err)
+	defer pconn.Close()
+	assert.Greater(t, readAll(pconn), int64(len(ids)), "without QPSG every run re-prepares")
+}
