@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -224,7 +225,7 @@ func TestSandboxCommand(t *testing.T) {
 
 	client := moka.New(base, moka.Credentials{DealerCode: "demo-dealer", Username: "demo-user", Password: "demo-pass"})
 	res, err := client.StartThreeD(t.Context(), moka.ThreeDRequest{
-		CardHolderFullName: "Ayse Yilmaz", CardNumber: "4183441122223339", ExpMonth: "12", ExpYear: "2030",
+		CardHolderFullName: "Ayse Yilmaz", CardNumber: "4183441122223339", ExpMonth: "12", ExpYear: strconv.Itoa(time.Now().Year() + 3),
 		CvcNumber: "000", Amount: moka.NewAmount(decimal.RequireFromString("10.00")), Currency: "TL",
 		OtherTrxCode: "SANDBOX-CMD-1", ReturnHash: 1, RedirectURL: "http://127.0.0.1:1/return",
 	})

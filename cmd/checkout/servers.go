@@ -45,6 +45,8 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if err != nil {
 		return err
 	}
+	// After the servers have stopped: the access log lines still queued are written.
+	defer srv.Close()
 	services := []service{{name: "checkout", addr: cfg.Addr, url: cfg.PublicURL, handler: srv}}
 	if cfg.Sandbox.Enabled {
 		services = append(services, service{
@@ -109,6 +111,7 @@ func checkoutOptions(cfg *config.Config, store *orders.Store, log *slog.Logger) 
 		MokaTimeout:        cfg.MokaTimeout,
 		BankSessionTimeout: cfg.BankSessionTimeout,
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
+		MaxInFlight:        cfg.MaxInFlight,
 	}
 }
 

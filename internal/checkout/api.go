@@ -101,6 +101,9 @@ func (s *Server) handleCreateOrder(c echo.Context) error {
 		}
 		return s.replay(c, rec, hash)
 	}
+	if status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", retryAfter)
+	}
 	return c.JSONBlob(status, answer)
 }
 
@@ -150,7 +153,7 @@ func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (status i
 	}()
 	if err != nil {
 		ae := toAPIError(err)
-		if ae.Status >= 500 {
+		if ae.Status >= 500 && ae.Status != http.StatusServiceUnavailable {
 			s.log.Error("create order", "request_id", requestIDOf(c), "error", err.Error())
 		}
 		b, _ := json.Marshal(errorJSON{Error: errorBody{Code: ae.Code, Message: ae.Message, Field: ae.Field, MokaResultCode: ae.MokaResultCode}})

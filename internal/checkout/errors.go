@@ -97,6 +97,10 @@ func toAPIError(err error) *apiError {
 			status = http.StatusConflict
 		case orders.CodeUnknownMerchant, orders.CodeInvalidFormToken:
 			status = http.StatusBadRequest
+		case orders.CodeUnavailable:
+			// Nothing was written; the same request may be sent again.
+			return &apiError{Status: http.StatusServiceUnavailable, Code: oe.Code,
+				Message: "the checkout is busy; retry in a moment"}
 		}
 		msg := oe.Message
 		if status == http.StatusInternalServerError {
@@ -125,6 +129,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if ae.Status >= 500 {
 			s.log.Error("request failed", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
 		}
+		if ae.Status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", retryAfter)
+		}
 		if ae.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="checkout"`)
 		}
@@ -132,7 +139,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	pe := s.toPageError(err)
-	if pe.Status >= 500 {
+	if pe.Status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", retryAfter)
+	}
+	if pe.Status >= 500 && pe.Status != http.StatusServiceUnavailable {
 		s.log.Error("request failed", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
 	}
 	if rerr := s.renderMessage(c, nil, pe); rerr != nil {
@@ -149,6 +159,9 @@ func (s *Server) toPageError(err error) *pageError {
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Status < 500 {
 		return newPageError(ae.Status, msgInvalidRequest, msgRawText, ae.Message)
+	}
+	if ae := toAPIError(err); ae.Status == http.StatusServiceUnavailable {
+		return newPageError(http.StatusServiceUnavailable, msgBusy, msgBusyText)
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

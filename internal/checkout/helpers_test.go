@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -54,8 +55,9 @@ func (c *clock) Add(d time.Duration) {
 
 // syncBuffer collects log lines written from many goroutines.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	flush func() // writes the server's queued access log lines first
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
@@ -65,6 +67,9 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *syncBuffer) String() string {
+	if b.flush != nil {
+		b.flush()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -77,6 +82,7 @@ type env struct {
 	bankURL string // sandbox URL
 	bank    *sandbox.Server
 	store   *orders.Store
+	server  *checkout.Server
 	clock   *clock
 	logs    *syncBuffer
 	client  *http.Client
@@ -132,12 +138,13 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	s, err := checkout.New(o)
 	require.NoError(t, err)
+	logs.flush = func() { checkout.FlushAccessLog(s) }
 	srv.Config.Handler = s
 	srv.Start()
 	t.Cleanup(srv.Close)
 
 	return &env{
-		t: t, url: publicURL, bankURL: bankURL, bank: bank, store: store, clock: clk, logs: logs,
+		t: t, url: publicURL, bankURL: bankURL, bank: bank, store: store, server: s, clock: clk, logs: logs,
 		client: &http.Client{
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -252,10 +259,13 @@ func (e *env) payForm(path string) (token, action string) {
 	return token, action
 }
 
+// futureYear is a card expiry year that stays in the future, whenever the tests run.
+func futureYear() string { return strconv.Itoa(time.Now().Year() + 3) }
+
 func cardValues(number, token string) url.Values {
 	return url.Values{
 		"card_holder": {"Ayşe Yılmaz"}, "card_number": {number}, "exp_month": {"12"},
-		"exp_year": {"2030"}, "cvc": {"123"}, "installments": {"1"}, "form_token": {token},
+		"exp_year": {futureYear()}, "cvc": {"123"}, "installments": {"1"}, "form_token": {token},
 	}
 }
 

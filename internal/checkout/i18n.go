@@ -17,6 +17,8 @@ const (
 	msgMethodNotAllowed   = "method_not_allowed"
 	msgServerError        = "server_error"
 	msgServerErrorText    = "server_error_text"
+	msgBusy               = "busy"
+	msgBusyText           = "busy_text"
 	msgForbidden          = "forbidden"
 	msgBadFormToken       = "bad_form_token"
 	msgCrossSite          = "cross_site"
@@ -82,6 +84,8 @@ var messages = map[string]map[string]string{
 		msgMethodNotAllowed:   "This page does not accept that kind of request.",
 		msgServerError:        "Something went wrong",
 		msgServerErrorText:    "We could not complete your request. Please try again in a moment.",
+		msgBusy:               "Very busy right now",
+		msgBusyText:           "Too many payments are being made at this moment. Please try again in a few seconds.",
 		msgForbidden:          "Not allowed",
 		msgBadFormToken:       "This payment form is not valid any more. Open the payment page again.",
 		msgCrossSite:          "Payments can only be sent from the payment page itself.",
@@ -145,6 +149,8 @@ var messages = map[string]map[string]string{
 		msgMethodNotAllowed:   "Bu sayfa bu tür bir isteği kabul etmiyor.",
 		msgServerError:        "Bir sorun oluştu",
 		msgServerErrorText:    "İsteğiniz tamamlanamadı. Lütfen biraz sonra tekrar deneyin.",
+		msgBusy:               "Şu an çok yoğunuz",
+		msgBusyText:           "Şu anda çok sayıda ödeme yapılıyor. Lütfen birkaç saniye sonra tekrar deneyin.",
 		msgForbidden:          "İzin verilmedi",
 		msgBadFormToken:       "Bu ödeme formu artık geçerli değil. Ödeme sayfasını yeniden açın.",
 		msgCrossSite:          "Ödeme yalnızca ödeme sayfasının kendisinden gönderilebilir.",

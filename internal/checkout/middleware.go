@@ -3,10 +3,8 @@ package checkout
 import (
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -59,25 +57,6 @@ func saneRequestID(id string) bool {
 func requestIDOf(c echo.Context) string {
 	id, _ := c.Get("request_id").(string)
 	return id
-}
-
-// accessLog writes one JSON line per request: method, path without the query (links carry
-// buyer data in it), status, duration and request id. Never bodies or form values.
-func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		if err := next(c); err != nil {
-			c.Error(err)
-		}
-		s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-			slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path),
-			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("request_id", requestIDOf(c)),
-		)
-		return nil
-	}
 }
 
 // securityHeaders sets the headers every answer carries. Pages for buyers replace the CSP

@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"bufio"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/checkout"
 )
 
 func TestAccessLogKeepsQueriesAndBodiesOut(t *testing.T) {
@@ -49,4 +52,54 @@ func TestUnknownRoutes(t *testing.T) {
 	api := e.api(http.MethodGet, "/api/v1/nothing", "")
 	assert.Equal(t, http.StatusNotFound, api.status)
 	assert.Contains(t, api.header.Get("Content-Type"), "application/json")
+}
+
+// blockingWriter holds every write until released, like a log pipe nobody reads.
+type blockingWriter struct {
+	entered chan struct{}
+	release chan struct{}
+	syncBuffer
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	select {
+	case w.entered <- struct{}{}:
+	default:
+	}
+	<-w.release
+	return w.syncBuffer.Write(p)
+}
+
+// A log sink that does not take writes never holds a request: the access log line waits
+// in its own queue, and is written once the sink moves again.
+func TestAccessLogNeverBlocksRequests(t *testing.T) {
+	w := &blockingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	var released bool
+	release := func() {
+		if !released {
+			released = true
+			close(w.release)
+		}
+	}
+	defer release()
+	e := newEnv(t, func(o *checkout.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(w, nil))
+	})
+	// The first line enters the sink and sticks there; the rest queue behind it.
+	first := e.get("/healthz")
+	require.Equal(t, http.StatusOK, first.status)
+	<-w.entered
+	ids := []string{first.header.Get("X-Request-Id")}
+	for range 20 {
+		r := e.get("/healthz")
+		require.Equal(t, http.StatusOK, r.status, "answered while the log is stuck")
+		ids = append(ids, r.header.Get("X-Request-Id"))
+	}
+	release()
+	checkout.FlushAccessLog(e.server)
+	logs := w.String()
+	for _, id := range ids {
+		assert.Contains(t, logs, `"request_id":"`+id+`"`)
+	}
+	assert.Zero(t, e.server.AccessLogDropped())
 }

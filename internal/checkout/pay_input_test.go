@@ -63,7 +63,7 @@ func TestPaySingleInstallmentOtherThanOne(t *testing.T) {
 				"the buyer is told the payment is in installments")
 
 			for k, v := range map[string]string{"card_holder": "Ayşe Yılmaz", "card_number": successCard,
-				"exp_month": "12", "exp_year": "2030", "cvc": "123"} {
+				"exp_month": "12", "exp_year": futureYear(), "cvc": "123"} {
 				form.Set(k, v)
 			}
 			r := e.postForm(action, form, "Sec-Fetch-Site", "same-origin")

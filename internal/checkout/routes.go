@@ -6,11 +6,15 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 )
 
+// returnRoute is the bank's return: the RedirectUrl given to Moka.
+const returnRoute = "/pay/:order/return/:attempt"
+
 // routes registers every route of the server, in one place.
 func (s *Server) routes() {
 	e := s.echo
 	// The access log wraps recovery so that a panic is logged with its 500 status.
-	e.Use(s.requestID(), s.accessLog, s.recoverPanics, s.securityHeaders, middleware.BodyLimit("1M"))
+	// limitInFlight comes before anything that costs: a shed request is logged and answered.
+	e.Use(s.requestID(), s.accessLog, s.limitInFlight, s.recoverPanics, s.securityHeaders, middleware.BodyLimit("1M"))
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/static/*", s.handleStatic)
@@ -21,7 +25,7 @@ func (s *Server) routes() {
 	e.POST("/pay/:order", s.handlePaySubmit)
 	// The bank posts the buyer's browser here cross-site, with no cookie: the attempt id in
 	// the path is the only key, and this path alone is exempt from form checks.
-	e.Match([]string{http.MethodGet, http.MethodPost}, "/pay/:order/return/:attempt", s.handleReturn)
+	e.Match([]string{http.MethodGet, http.MethodPost}, returnRoute, s.handleReturn)
 	e.GET("/pay/:order/result/:attempt", s.handleResult)
 
 	api := e.Group("/api/v1", s.requireAPIKey)

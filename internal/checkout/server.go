@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -53,6 +54,9 @@ type Options struct {
 	// card form post joins the attempt already there; after it, reconciliation asks Moka
 	// about the attempt. 0 = 15m.
 	BankSessionTimeout time.Duration
+	// MaxInFlight bounds the requests served at once; past it they are answered 503 with
+	// Retry-After. 0 = DefaultMaxInFlight.
+	MaxInFlight int
 	// TrustProxyHeaders makes the buyer's IP (sent to Moka as ClientIP) come from
 	// X-Forwarded-For. Leave it off unless a proxy you run sets that header: a buyer
 	// could otherwise choose the IP we report.
@@ -89,6 +93,11 @@ type Server struct {
 	ordered   []*merchant // in configuration order, for API key lookup
 
 	idempotency keyLocks
+
+	slots       chan struct{} // one per request in flight (limitInFlight)
+	returnSlots chan struct{} // the bank return's reserve
+	shed        atomic.Int64
+	access      *accessLogger
 }
 
 // New checks opts, registers every merchant with the store and builds the routes.
@@ -122,6 +131,9 @@ func New(opts Options) (*Server, error) {
 	if opts.BankSessionTimeout <= 0 {
 		opts.BankSessionTimeout = DefaultBankSessionTimeout
 	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	s := &Server{
 		opts:      opts,
 		store:     opts.Store,
@@ -129,6 +141,9 @@ func New(opts Options) (*Server, error) {
 		now:       opts.Now,
 		istanbul:  istanbulLocation(),
 		merchants: make(map[string]*merchant, len(opts.Merchants)),
+
+		slots:       make(chan struct{}, opts.MaxInFlight),
+		returnSlots: make(chan struct{}, max(1, opts.MaxInFlight/4)),
 	}
 	for _, cfg := range opts.Merchants {
 		m, err := s.newMerchant(cfg)
@@ -155,6 +170,7 @@ func New(opts Options) (*Server, error) {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	s.echo = e
+	s.access = newAccessLogger(s.log)
 	s.routes()
 	return s, nil
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// X-Forwarded-For. Only behind a proxy that sets that header: otherwise the buyer
 	// could choose the IP we report.
 	TrustProxyHeaders bool
+	// MaxInFlight bounds the requests the checkout serves at once; past it they are
+	// answered 503 with Retry-After. 0 = the checkout's default (256).
+	MaxInFlight int
 
 	Sandbox    Sandbox
 	Storefront Storefront
@@ -170,6 +173,7 @@ type fileServer struct {
 	ReconcileInterval  duration `yaml:"reconcile_interval"`
 	LogLevel           string   `yaml:"log_level"`
 	TrustProxyHeaders  bool     `yaml:"trust_proxy_headers"`
+	MaxInFlight        int      `yaml:"max_in_flight"`
 }
 
 type fileSandbox struct {

@@ -140,6 +140,7 @@ func TestEnvOverrides(t *testing.T) {
 		"CHECKOUT_ADDR":                 "0.0.0.0:8080",
 		"CHECKOUT_DB":                   "/data/checkout.db",
 		"CHECKOUT_MAX_ATTEMPTS":         "7",
+		"CHECKOUT_MAX_IN_FLIGHT":        "64",
 		"CHECKOUT_DEFAULT_ORDER_EXPIRY": "30m",
 		"CHECKOUT_MOKA_TIMEOUT":         "5s",
 		"CHECKOUT_BANK_SESSION_TIMEOUT": "20m",
@@ -158,6 +159,7 @@ func TestEnvOverrides(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:8080", c.PublicURL, "a wildcard host is not a browser URL")
 	assert.Equal(t, "/data/checkout.db", c.DB)
 	assert.Equal(t, 7, c.MaxAttempts)
+	assert.Equal(t, 64, c.MaxInFlight)
 	assert.Equal(t, 30*time.Minute, c.DefaultOrderExpiry)
 	assert.Equal(t, 5*time.Second, c.MokaTimeout)
 	assert.Equal(t, 20*time.Minute, c.BankSessionTimeout)
@@ -175,6 +177,7 @@ func TestEnvOverrides(t *testing.T) {
 func TestBadEnvValues(t *testing.T) {
 	cases := []struct{ key, value, want string }{
 		{"CHECKOUT_MAX_ATTEMPTS", "lots", `server.max_attempts: CHECKOUT_MAX_ATTEMPTS="lots" is not a whole number`},
+		{"CHECKOUT_MAX_IN_FLIGHT", "many", `server.max_in_flight: CHECKOUT_MAX_IN_FLIGHT="many" is not a whole number`},
 		{"CHECKOUT_MOKA_TIMEOUT", "30", `server.moka_timeout: CHECKOUT_MOKA_TIMEOUT="30" is not a duration`},
 		{"CHECKOUT_SANDBOX_ENABLED", "yes please", `sandbox.enabled: CHECKOUT_SANDBOX_ENABLED="yes please" is not true or false`},
 		{"CHECKOUT_LOG_LEVEL", "loud", `server.log_level: "loud" is not one of`},

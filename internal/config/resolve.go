@@ -22,6 +22,7 @@ const (
 	EnvReconcileInterval  = "CHECKOUT_RECONCILE_INTERVAL"
 	EnvLogLevel           = "CHECKOUT_LOG_LEVEL"
 	EnvTrustProxyHeaders  = "CHECKOUT_TRUST_PROXY_HEADERS"
+	EnvMaxInFlight        = "CHECKOUT_MAX_IN_FLIGHT"
 	EnvSandboxEnabled     = "CHECKOUT_SANDBOX_ENABLED"
 	EnvSandboxAddr        = "CHECKOUT_SANDBOX_ADDR"
 	EnvSandboxPublicURL   = "CHECKOUT_SANDBOX_PUBLIC_URL"
@@ -39,6 +40,7 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 		DB:                s.DB,
 		MaxAttempts:       s.MaxAttempts,
 		TrustProxyHeaders: s.TrustProxyHeaders,
+		MaxInFlight:       s.MaxInFlight,
 		Sandbox:           Sandbox{Enabled: f.Sandbox.Enabled, Addr: f.Sandbox.Addr, PublicURL: f.Sandbox.PublicURL},
 		Storefront: Storefront{
 			Enabled: f.Storefront.Enabled, Addr: f.Storefront.Addr, Merchant: f.Storefront.Merchant,
@@ -138,12 +140,20 @@ func resolveMerchant(key string, fm fileMerchant, secrets secretSource) (Merchan
 
 // applyEnv applies the overrides that need parsing.
 func applyEnv(c *Config, getenv func(string) string) error {
-	if v := getenv(EnvMaxAttempts); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("server.max_attempts: %s=%q is not a whole number", EnvMaxAttempts, v)
+	for _, n := range []struct {
+		env, key string
+		dst      *int
+	}{
+		{EnvMaxAttempts, "server.max_attempts", &c.MaxAttempts},
+		{EnvMaxInFlight, "server.max_in_flight", &c.MaxInFlight},
+	} {
+		if v := getenv(n.env); v != "" {
+			p, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %s=%q is not a whole number", n.key, n.env, v)
+			}
+			*n.dst = p
 		}
-		c.MaxAttempts = n
 	}
 	for _, d := range []struct {
 		env, key string

@@ -59,6 +59,9 @@ func (c *Config) Validate() error {
 	if c.DB == "" {
 		add("server.db", "is required")
 	}
+	if c.MaxInFlight < 0 {
+		add("server.max_in_flight", "must be 0 (the default, 256) or positive, got %d", c.MaxInFlight)
+	}
 	if c.MaxAttempts < 1 {
 		add("server.max_attempts", "must be at least 1, got %d", c.MaxAttempts)
 	}

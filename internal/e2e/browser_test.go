@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,7 +196,7 @@ func fillCard(number, cvc string, opts ...chromedp.QueryOption) chromedp.Action[
 		chromedp.SendKeys(chromedp.CSS("#card_holder"), "AYSE YILMAZ", opts...),
 		chromedp.SendKeys(chromedp.CSS("#card_number"), number, opts...),
 		chromedp.SetValue(chromedp.CSS("#exp_month"), "12", opts...),
-		chromedp.SendKeys(chromedp.CSS("#exp_year"), "2030", opts...),
+		chromedp.SendKeys(chromedp.CSS("#exp_year"), strconv.Itoa(time.Now().Year()+3), opts...),
 		chromedp.SendKeys(chromedp.CSS("#cvc"), cvc, opts...),
 		chromedp.Click(chromedp.CSS("#pay-button"), opts...),
 	)

@@ -60,7 +60,7 @@ func New(baseURL string, creds Credentials, opts ...Option) *Client {
 	c := &Client{
 		baseURL: strings.TrimRight(strings.TrimSpace(baseURL), "/"),
 		auth:    creds.Authentication(),
-		http:    &http.Client{CheckRedirect: refuseRedirect},
+		http:    &http.Client{Transport: sharedTransport, CheckRedirect: refuseRedirect},
 		timeout: DefaultTimeout,
 	}
 	for _, o := range opts {
@@ -68,6 +68,18 @@ func New(baseURL string, creds Credentials, opts ...Option) *Client {
 	}
 	return c
 }
+
+// sharedTransport is the default clients' connection pool, shared by every dealer's
+// client: keep-alive connections with room for as many idle connections per host as a
+// busy checkout has Moka calls in flight (net/http keeps only 2 by default, so under load
+// every other call would open, and TIME_WAIT, a new connection and TLS session).
+var sharedTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 128
+	t.IdleConnTimeout = 90 * time.Second
+	return t
+}()
 
 // refuseRedirect stops the default client from following redirects: a 307 or 308 would
 // send the body, card data included, to wherever Moka's answer points. The 3xx answer is

@@ -28,7 +28,7 @@ var migrationFiles embed.FS
 // process writes the same file (a second store in a test, the sqlite3 shell): inside
 // one store nobody waits for SQLite's lock, since only the committer writes.
 const (
-	commonParams = "_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL&_synchronous=FULL&_mutex=no&_stmt_cache_size=64"
+	commonParams = "_foreign_keys=on&_journal_mode=WAL&_synchronous=FULL&_mutex=no&_stmt_cache_size=64"
 	writeParams  = commonParams + "&_txlock=immediate"
 	readParams   = commonParams + "&_txlock=deferred&_query_only=1"
 )
@@ -38,6 +38,8 @@ const (
 	DefaultReadConns  = 4
 	DefaultWriteQueue = 1024
 	DefaultMaxBatch   = 128
+	// DefaultBusyTimeout is how long a connection waits for a lock another process holds.
+	DefaultBusyTimeout = 5 * time.Second
 )
 
 // timeLayout is RFC 3339 in UTC with a fixed nine-digit fraction: unlike RFC3339Nano it
@@ -53,6 +55,9 @@ type Options struct {
 	WriteQueue int
 	// MaxBatch bounds how many writes share one transaction and one fsync.
 	MaxBatch int
+	// BusyTimeout is how long to wait for SQLite's lock when another process holds it;
+	// a write still waiting then fails with ErrCommitFailed.
+	BusyTimeout time.Duration
 }
 
 // Store keeps orders and their history in one SQLite file. It is safe for concurrent use.
@@ -107,12 +112,16 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = DefaultMaxBatch
 	}
+	if opt.BusyTimeout <= 0 {
+		opt.BusyTimeout = DefaultBusyTimeout
+	}
+	busy := fmt.Sprintf("&_busy_timeout=%d", opt.BusyTimeout.Milliseconds())
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
-	w, err := sql.Open(driverName, path+"?"+writeParams)
+	w, err := sql.Open(driverName, path+"?"+writeParams+busy)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -131,7 +140,7 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	r, err := sql.Open(driverName, path+"?"+readParams)
+	r, err := sql.Open(driverName, path+"?"+readParams+busy)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

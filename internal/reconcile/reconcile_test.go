@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func (f *fixture) atBank(t *testing.T, o *orders.Order, card string) (*orders.At
 	_, err := f.store.StartAttempt(ctx, o.ID, a)
 	require.NoError(t, err)
 	res, err := f.client.StartThreeD(ctx, moka.ThreeDRequest{
-		CardHolderFullName: "Ayse Yilmaz", CardNumber: card, ExpMonth: "12", ExpYear: "2030", CvcNumber: "000",
+		CardHolderFullName: "Ayse Yilmaz", CardNumber: card, ExpMonth: "12", ExpYear: strconv.Itoa(time.Now().Year() + 3), CvcNumber: "000",
 		Amount: moka.NewAmount(o.Amount), Currency: "TL", OtherTrxCode: a.OtherTrxCode,
 		IsPreAuth:  moka.Int(boolInt(o.Capture == orders.CaptureManual)),
 		ReturnHash: 1, RedirectURL: "http://127.0.0.1:1/return/" + a.ID,

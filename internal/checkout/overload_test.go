@@ -1,0 +1,157 @@
+package checkout_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mokacheckout/checkout/internal/checkout"
+	"github.com/mokacheckout/checkout/internal/orders"
+)
+
+// With room for two requests, two card posts held at a Moka that does not answer fill
+// the checkout: every other request is answered 503 with Retry-After at once (the
+// test's requests would hang otherwise), nothing is stored for them, the bank's return
+// still has its reserve, and /healthz still answers. Once Moka answers, all is as before.
+func TestOverloadShedsFastAndStoresNothingWrong(t *testing.T) {
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	moka := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer moka.Close()
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock()
+
+	e := newEnv(t, func(o *checkout.Options) {
+		o.MaxInFlight = 2
+		o.Merchants[0].MokaBaseURL = moka.URL
+	})
+	ids := []string{e.createOrder(orderBody("R-1"))["id"].(string), e.createOrder(orderBody("R-2"))["id"].(string)}
+	forms := make([]url.Values, 2)
+	actions := make([]string, 2)
+	for i, id := range ids {
+		token, action := e.payForm("/pay/" + id)
+		forms[i], actions[i] = cardValues(successCard, token), action
+	}
+
+	before := countOrders(t, e)
+
+	// Two card posts reach Moka and wait there, each holding a slot.
+	var wg sync.WaitGroup
+	held := make([]int, 2)
+	for i := range ids {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, e.abs(actions[i]), strings.NewReader(forms[i].Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			if resp, err := e.client.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				held[i] = resp.StatusCode
+			}
+		})
+	}
+	<-arrived
+	<-arrived
+
+	api := e.api(http.MethodPost, "/api/v1/orders", orderBody("R-3"))
+	assert.Equal(t, http.StatusServiceUnavailable, api.status, api.body)
+	assert.Equal(t, "1", api.header.Get("Retry-After"))
+	assert.Equal(t, "overloaded", api.json(t)["error"].(map[string]any)["code"])
+
+	page := e.get("/pay/"+ids[0], "Accept-Language", "tr")
+	assert.Equal(t, http.StatusServiceUnavailable, page.status)
+	assert.Equal(t, "1", page.header.Get("Retry-After"))
+	assert.Contains(t, page.body, "Şu an çok yoğunuz")
+	assert.NotContains(t, page.body, successCard)
+
+	read := e.api(http.MethodGet, "/api/v1/orders/"+ids[0], "")
+	assert.Equal(t, http.StatusServiceUnavailable, read.status)
+
+	health := e.get("/healthz")
+	assert.Equal(t, http.StatusOK, health.status, "a busy checkout is not a dead one")
+
+	// The bank's return has its own reserve: it is served (here: an unknown attempt).
+	ret := e.postForm("/pay/"+ids[0]+"/return/att_unknown", url.Values{"hashValue": {"x"}}, "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusNotFound, ret.status, "served, not shed")
+
+	assert.Equal(t, int64(3), e.server.Shed())
+
+	unblock()
+	wg.Wait()
+	assert.Equal(t, []int{http.StatusBadGateway, http.StatusBadGateway}, held, "Moka's failure, shown to the buyer")
+	assert.Equal(t, before, countOrders(t, e), "a shed create stored nothing")
+	for _, id := range ids {
+		o := e.order(id)
+		assert.Equal(t, "open", o["status"], "a Moka outage leaves the order payable")
+	}
+	again := e.api(http.MethodPost, "/api/v1/orders", orderBody("R-3"))
+	assert.Equal(t, http.StatusCreated, again.status, "the shed request may simply be sent again")
+}
+
+func countOrders(t *testing.T, e *env) int {
+	t.Helper()
+	n := 0
+	for _, ref := range []string{"R-1", "R-2", "R-3"} {
+		if r := e.api(http.MethodGet, "/api/v1/orders?reference="+ref, ""); r.status == http.StatusOK {
+			n++
+		}
+	}
+	return n
+}
+
+// A store that cannot take the write (overloaded, its commit failed, or closing) is a
+// 503 with Retry-After: retryable, never a 500.
+func TestStoreUnavailableIs503(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "checkout.db")
+	e := newEnv(t, func(o *checkout.Options) {
+		store, err := orders.OpenWith(context.Background(), path, time.Now, orders.Options{BusyTimeout: 20 * time.Millisecond})
+		require.NoError(t, err)
+		t.Cleanup(func() { store.Close() })
+		o.Store = store
+	})
+	id := e.createOrder(orderBody("R-1"))["id"].(string)
+	token, action := e.payForm("/pay/" + id)
+	// Another process holds SQLite's write lock: the store's writes cannot commit.
+	other, err := sql.Open("sqlite3", path)
+	require.NoError(t, err)
+	defer other.Close()
+	lock, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	defer lock.Close()
+	_, err = lock.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	api := e.api(http.MethodPost, "/api/v1/orders", orderBody("R-2"))
+	assert.Equal(t, http.StatusServiceUnavailable, api.status, api.body)
+	assert.Equal(t, "1", api.header.Get("Retry-After"))
+	assert.Equal(t, "unavailable", api.json(t)["error"].(map[string]any)["code"])
+
+	card := e.postForm(action, cardValues(successCard, token), "Sec-Fetch-Site", "same-origin", "Accept-Language", "en")
+	assert.Equal(t, http.StatusServiceUnavailable, card.status)
+	assert.Equal(t, "1", card.header.Get("Retry-After"))
+	assert.Contains(t, card.body, "Very busy right now")
+	assert.NotContains(t, card.body, successCard)
+	assert.NotContains(t, e.logs.String(), `"level":"ERROR"`, "a 503 is not a server error")
+
+	_, err = lock.ExecContext(context.Background(), "ROLLBACK")
+	require.NoError(t, err)
+	o := e.order(id)
+	assert.Equal(t, "open", o["status"], "nothing of the refused card post was stored")
+	assert.Empty(t, o["attempts"])
+	assert.Equal(t, http.StatusCreated, e.api(http.MethodPost, "/api/v1/orders", orderBody("R-2")).status)
+}
