@@ -28,6 +28,7 @@ Commands:
                -description -installments -return-url -locale -expires [-config FILE]
   healthcheck  exit 0 when the server answers: -url (default /healthz at CHECKOUT_ADDR,
                a 0.0.0.0 host as 127.0.0.1; http://127.0.0.1:8080/healthz without it)
+  loadtest     load test a demo checkout over HTTP: flows/s, latencies, errors, CPU
   version      print the version (also --version)
   help         print this help (also -h)
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runLink(flags, getenv, time.Now(), stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, flags, getenv, stdout, stderr)
+	case "loadtest":
+		return runLoadtest(ctx, flags, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "checkout", buildVersion())
 		return nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Errors of the write path. All carry CodeUnavailable: nothing was written for the
@@ -92,6 +93,42 @@ func (s *Store) runBatch(batch []*write) {
 	}
 	for _, w := range batch {
 		w.done <- w.err
+	}
+	if s.ckWrites += len(batch); s.ckWrites >= checkpointEvery {
+		s.ckWrites = 0
+		select {
+		case s.ckKick <- struct{}{}:
+		default: // one is already asked for
+		}
+	}
+}
+
+// checkpointEvery is how many committed writes make the committer ask for a checkpoint:
+// about SQLite's own default of 1000 WAL pages.
+const checkpointEvery = 500
+
+// checkpointInterval is how often the checkpointer runs anyway.
+const checkpointInterval = time.Second
+
+// checkpointLoop copies the WAL back into the database file on its own connection, when
+// the committer asks and every checkpointInterval. PASSIVE never takes the write lock nor
+// waits for readers: the committer goes on appending to the WAL meanwhile, and SQLite
+// starts the WAL from its beginning again once a checkpoint has caught up with it.
+func (s *Store) checkpointLoop() {
+	defer close(s.ckDone)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ckStop:
+			return
+		case <-s.ckKick:
+		case <-t.C:
+		}
+		// A busy or failed checkpoint is tried again next time; nothing depends on it but
+		// the WAL's size.
+		_, _ = s.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		s.stats.Checkpoints.Add(1)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -274,4 +276,31 @@ func TestStatementsAreNotReprepared(t *testing.T) {
 	require.NoError(t, err)
 	defer pconn.Close()
 	assert.Greater(t, readAll(pconn), int64(len(ids)), "without QPSG every run re-prepares")
+}
+
+// The write connection never checkpoints inside a commit; the checkpointer copies the WAL
+// into the database file once enough writes have been committed.
+func TestCheckpointsRunOffTheCommitPath(t *testing.T) {
+	s := openTestStore(t, Options{})
+	var auto int
+	require.NoError(t, s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto)
+	}))
+	assert.Equal(t, 0, auto, "no checkpoint inside the committer's commits")
+
+	start, err := os.Stat(s.path)
+	require.NoError(t, err)
+	for i := range checkpointEvery {
+		require.NoError(t, s.CreateOrder(context.Background(), testOrder(fmt.Sprintf("ck-%d", i))))
+	}
+	// The last commit asked for a checkpoint, which runs after it: the orders reach the
+	// database file itself, not only the WAL.
+	for {
+		info, err := os.Stat(s.path)
+		require.NoError(t, err)
+		if info.Size() > start.Size()+100<<10 && s.stats.Checkpoints.Load() > 0 {
+			break
+		}
+		runtime.Gosched()
+	}
 }

@@ -48,11 +48,25 @@ import (
 )
 
 // driverName is the SQLite driver as the store registers it: mattn's, with a hook that
-// configures every new connection.
-const driverName = "sqlite3_checkout"
+// configures every new connection. writerDriverName is the same for the write connection,
+// which also leaves checkpoints to the checkpointer.
+const (
+	driverName       = "sqlite3_checkout"
+	writerDriverName = "sqlite3_checkout_writer"
+)
 
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: configureConn})
+	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if err := configureConn(c); err != nil {
+			return err
+		}
+		// No checkpoint inside a commit: it would copy the WAL into the database file and
+		// fsync both while every writer of the batch waits. The checkpointer does it on
+		// its own connection (see Store.checkpointLoop).
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		return err
+	}})
 }
 
 // configureConn turns on SQLite's query planner stability guarantee (QPSG) for a new

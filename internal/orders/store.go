@@ -74,6 +74,12 @@ type Store struct {
 	writes  chan *write
 	stopped chan struct{}
 
+	ck       *sql.DB       // the checkpointer's connection
+	ckKick   chan struct{} // the committer asks for a checkpoint
+	ckStop   chan struct{}
+	ckDone   chan struct{}
+	ckWrites int // writes committed since the last kick; the committer's own
+
 	stats Stats
 }
 
@@ -82,6 +88,8 @@ type Stats struct {
 	Writes  atomic.Int64 // writes run (each in its own savepoint)
 	Batches atomic.Int64 // transactions committed or failed
 	Shed    atomic.Int64 // writes refused with ErrOverloaded
+	// Checkpoints counts the WAL checkpoints run (whether or not they caught up).
+	Checkpoints atomic.Int64
 }
 
 // Stats returns the store's counters.
@@ -121,7 +129,7 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
-	w, err := sql.Open(driverName, path+"?"+writeParams+busy)
+	w, err := sql.Open(writerDriverName, path+"?"+writeParams+busy)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -154,10 +162,21 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 		r.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.r = r
+	ck, err := sql.Open(driverName, path+"?"+writeParams+busy)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxIdleTime(0)
+	s.r, s.ck = r, ck
 	s.writes = make(chan *write, opt.WriteQueue)
 	s.stopped = make(chan struct{})
+	s.ckKick, s.ckStop, s.ckDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go s.commitLoop()
+	go s.checkpointLoop()
 	return s, nil
 }
 
@@ -173,7 +192,9 @@ func (s *Store) Close() error {
 	close(s.writes)
 	s.mu.Unlock()
 	<-s.stopped
-	return errors.Join(s.r.Close(), s.w.Close())
+	close(s.ckStop)
+	<-s.ckDone
+	return errors.Join(s.ck.Close(), s.r.Close(), s.w.Close())
 }
 
 // checkPragmas refuses to run on a database that would not keep a payment after a crash:
