@@ -72,12 +72,19 @@ func (s *Store) runBatch(batch []*write) {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
+	// A write alone in its batch needs no savepoint: if it is refused, the transaction
+	// itself is rolled back.
+	alone := len(batch) == 1
 	for _, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			w.err = err // its caller has gone; nothing of it runs
 			continue
 		}
 		s.stats.Writes.Add(1)
+		if alone {
+			s.runAlone(ctx, tx, w)
+			return
+		}
 		var broken error
 		w.err, broken = runWrite(ctx, tx, w.fn)
 		if broken != nil {
@@ -94,13 +101,7 @@ func (s *Store) runBatch(batch []*write) {
 	for _, w := range batch {
 		w.done <- w.err
 	}
-	if s.ckWrites += len(batch); s.ckWrites >= checkpointEvery {
-		s.ckWrites = 0
-		select {
-		case s.ckKick <- struct{}{}:
-		default: // one is already asked for
-		}
-	}
+	s.countForCheckpoint(len(batch))
 }
 
 // checkpointEvery is how many committed writes make the committer ask for a checkpoint:
@@ -129,6 +130,41 @@ func (s *Store) checkpointLoop() {
 		// the WAL's size.
 		_, _ = s.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 		s.stats.Checkpoints.Add(1)
+	}
+}
+
+// runAlone runs the only write of a batch in tx and commits it, or rolls tx back when the
+// write is refused.
+func (s *Store) runAlone(ctx context.Context, tx *sql.Tx, w *write) {
+	ferr := callWrite(ctx, tx, w.fn)
+	var c committed
+	if ferr != nil && !errors.As(ferr, &c) {
+		if err := tx.Rollback(); err != nil {
+			ferr = fmt.Errorf("%w: rollback: %w", ErrCommitFailed, err)
+		}
+		w.done <- ferr
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		w.done <- fmt.Errorf("%w: commit: %w", ErrCommitFailed, err)
+		return
+	}
+	if ferr != nil {
+		ferr = c.err
+	}
+	w.done <- ferr
+	s.countForCheckpoint(1)
+}
+
+// countForCheckpoint asks the checkpointer to run once checkpointEvery writes have been
+// committed since it last ran.
+func (s *Store) countForCheckpoint(n int) {
+	if s.ckWrites += n; s.ckWrites >= checkpointEvery {
+		s.ckWrites = 0
+		select {
+		case s.ckKick <- struct{}{}:
+		default: // one is already asked for
+		}
 	}
 }
 

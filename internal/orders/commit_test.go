@@ -304,3 +304,27 @@ func TestCheckpointsRunOffTheCommitPath(t *testing.T) {
 		runtime.Gosched()
 	}
 }
+
+// A write alone in its batch runs without a savepoint: refused, it leaves nothing; its
+// commit failing is ErrCommitFailed like a batch's; either way the committer goes on.
+func TestWriteAloneRefusedOrFailedLeavesNothing(t *testing.T) {
+	s := openTestStore(t, Options{})
+	require.NoError(t, s.CreateOrder(context.Background(), testOrder("a")))
+	err := s.CreateOrder(context.Background(), testOrder("a"))
+	assert.Equal(t, CodeDuplicateReference, ErrorCode(err))
+
+	err = s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO captures (id, order_id, amount, created_at)
+			VALUES ('cap_x', 'ord_missing', '1.00', '2000-01-01T00:00:00.000000000Z')`)
+		return err
+	})
+	assert.ErrorIs(t, err, ErrCommitFailed)
+	assert.Equal(t, 0, countRows(t, s, "captures"))
+
+	require.NoError(t, s.CreateOrder(context.Background(), testOrder("b")))
+	assert.Equal(t, 2, countRows(t, s, "orders"))
+	assert.Equal(t, 2, countRows(t, s, "events"))
+}

@@ -39,7 +39,9 @@
 // # Failure modes
 //
 //   - A write that returns an error (a domain refusal such as duplicate_reference, or a
-//     constraint) is rolled back to its savepoint: its batch-mates are not affected.
+//     constraint) is rolled back to its savepoint: its batch-mates are not affected. A
+//     write alone in its batch (the common case at low load) runs without a savepoint,
+//     and a refusal rolls its transaction back.
 //   - A write that panics is rolled back alone; its caller gets an error.
 //   - If the batch's transaction cannot begin or commit (disk full, I/O error, a deferred
 //     constraint), or a savepoint cannot be set or undone, the whole batch is rolled back

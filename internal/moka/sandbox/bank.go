@@ -164,14 +164,23 @@ const msgSessionTimedOut = "3D session timed out"
 // answered; the caller holds s.mu. It runs on every service call and bank page, after
 // which such a payment's bank page says the session timed out.
 func (s *Server) expireSessions(cutoff time.Time) {
-	for _, p := range s.payments {
-		if p.processed || !p.created.Before(cutoff) || len(p.trxs) == 0 {
+	// unanswered is in creation order: the first one still too young ends the scan.
+	// Payments answered meanwhile are dropped as they come to the front.
+	n := 0
+	for _, p := range s.unanswered {
+		if !p.processed && !p.created.Before(cutoff) {
+			break
+		}
+		n++
+		if p.processed || len(p.trxs) == 0 {
 			continue
 		}
 		p.processed = true
 		t := p.trxs[0] // the payment request row written at the start
 		t.status, t.resultMessage, p.trxStatus = moka.TrxStatusFailed, msgSessionTimedOut, moka.TrxStatusFailed
 	}
+	clear(s.unanswered[:n])
+	s.unanswered = s.unanswered[n:]
 }
 
 // settle records the bank's answer on a pending payment; the caller holds s.mu.

@@ -83,6 +83,7 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
 	}
 	s.nextRefund++
 	p.refund = &refundRequest{id: s.nextRefund, amount: amount, parts: parts, created: s.now()}
+	s.refunding = append(s.refunding, p)
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, RefundRequestID: moka.String(strconv.FormatInt(s.nextRefund, 10))})
 }
 
@@ -100,9 +101,17 @@ func (s *Server) CompleteRefunds() {
 // completeRefunds completes the pending requests created before cutoff, or all of them
 // when cutoff is zero; the caller holds s.mu.
 func (s *Server) completeRefunds(cutoff time.Time) {
-	for _, p := range s.payments {
+	if len(s.refunding) == 0 {
+		return
+	}
+	waiting := s.refunding[:0]
+	for _, p := range s.refunding {
 		rr := p.refund
-		if rr == nil || (!cutoff.IsZero() && !rr.created.Before(cutoff)) {
+		if rr == nil {
+			continue
+		}
+		if !cutoff.IsZero() && !rr.created.Before(cutoff) {
+			waiting = append(waiting, p)
 			continue
 		}
 		p.refund = nil
@@ -121,4 +130,6 @@ func (s *Server) completeRefunds(cutoff time.Time) {
 			p.status = moka.PaymentStatusFullRefund
 		}
 	}
+	clear(s.refunding[len(waiting):])
+	s.refunding = waiting
 }

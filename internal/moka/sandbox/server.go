@@ -27,9 +27,14 @@ type Server struct {
 	// services are the Moka paths the sandbox answers, for the fault endpoint's check.
 	services map[string]bool
 
-	mu          sync.Mutex
-	fault       Fault
-	payments    []*payment
+	mu       sync.Mutex
+	fault    Fault
+	payments []*payment
+	// unanswered holds the 3-D payments whose bank session may still time out, oldest
+	// first; refunding the payments with a refund request waiting. Both keep the checks
+	// every request makes proportional to what is pending, not to every payment made.
+	unanswered  []*payment
+	refunding   []*payment
 	byToken     map[string]*payment
 	nextPayment int64
 	nextTrx     int64

@@ -117,6 +117,7 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 	// sweeps find it; the bank's answer turns that row into the real transaction.
 	s.addTrx(p, p.created, moka.TrxTypePaymentRequest, moka.TrxStatusPending, amount, "", p.shareParts())
 	s.payments = append(s.payments, p)
+	s.unanswered = append(s.unanswered, p)
 	s.byToken[p.token] = p
 	writeSuccess(w, moka.ThreeDResult{URL: s.public + "/bank/3d/" + p.token, CodeForHash: p.codeForHash})
 }
