@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -16,12 +17,18 @@ const retryAfter = "1"
 var errOverloaded = &apiError{Status: http.StatusServiceUnavailable, Code: "overloaded",
 	Message: "the checkout is busy; retry in a moment"}
 
+// returnWait is how long the bank's return may wait for a slot when all are taken.
+const returnWait = time.Second
+
 // limitInFlight bounds the requests being served at once. Past the bound a request is
 // answered 503 with Retry-After at once, before it reads its body or touches the store:
-// overload turns into a fast, clear answer instead of queues, memory and timeouts. The
-// bank's return has a reserve of a quarter on top, so a buyer who has paid at the bank
-// is still recorded while new checkouts are being turned away. /healthz is never shed:
-// a busy checkout is not a dead one.
+// overload turns into a fast, clear answer instead of queues, memory and timeouts, and a
+// buyer turned away has paid nothing (a card post is refused before any attempt).
+//
+// The bank's return is the exception, since its buyer may have paid already: it has a
+// reserve of half the bound on top, and when that is taken too it waits up to
+// returnWait for a slot before it is turned away (reconciliation then records the
+// payment later). /healthz is never shed: a busy checkout is not a dead one.
 func (s *Server) limitInFlight(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Path() == "/healthz" {
@@ -34,11 +41,17 @@ func (s *Server) limitInFlight(next echo.HandlerFunc) echo.HandlerFunc {
 		default:
 		}
 		if c.Path() == returnRoute {
+			t := time.NewTimer(returnWait)
+			defer t.Stop()
 			select {
 			case s.returnSlots <- struct{}{}:
 				defer func() { <-s.returnSlots }()
 				return next(c)
-			default:
+			case s.slots <- struct{}{}:
+				defer func() { <-s.slots }()
+				return next(c)
+			case <-t.C:
+			case <-c.Request().Context().Done():
 			}
 		}
 		s.shed.Add(1)

@@ -143,7 +143,7 @@ func New(opts Options) (*Server, error) {
 		merchants: make(map[string]*merchant, len(opts.Merchants)),
 
 		slots:       make(chan struct{}, opts.MaxInFlight),
-		returnSlots: make(chan struct{}, max(1, opts.MaxInFlight/4)),
+		returnSlots: make(chan struct{}, max(1, opts.MaxInFlight/2)),
 	}
 	for _, cfg := range opts.Merchants {
 		m, err := s.newMerchant(cfg)
