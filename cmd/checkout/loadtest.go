@@ -20,8 +20,9 @@ import (
 // and reports what the server sustained. docs/performance.md explains every number.
 //
 // Files: loadtest.go (flags, the run, the report), loadtest_flow.go (one buyer payment),
-// loadtest_run.go (closed loop, open model, samples), loadtest_proc.go (child processes,
-// /proc, the echo hello-world baseline).
+// loadtest_run.go (closed loop, open model, samples), loadtest_hold.go (hold mode: memory
+// with N checkouts open at once), loadtest_proc.go (child processes, /proc, the echo
+// hello-world baseline).
 
 const loadtestHelp = `Usage: checkout loadtest [flags]
 
@@ -33,6 +34,11 @@ the same run.
   -mode closed   -workers N flows run back to back, each worker waiting for its last flow
   -mode open     flows are scheduled at -rate per second whatever the server does; every
                  latency counts from the flow's scheduled start, so queueing shows
+  -mode hold     opens -open checkouts (-workers at a time) up to the bank's OTP page and
+                 holds them all at once, each on its own keep-alive connection to the
+                 checkout; reports the server's memory then, finishes them (all must end
+                 paid) and reports it again; -duration bounds the set-up, no warm-up or
+                 baseline
 
 Without -target it starts "checkout demo" itself on free loopback ports with a fresh
 database, and stops it at the end. Only loopback targets are allowed. Each phase (the
@@ -48,6 +54,7 @@ type loadOptions struct {
 	workers         int
 	rate            float64
 	maxInflight     int
+	open            int
 	duration        time.Duration
 	warmup          time.Duration
 	grace           time.Duration
@@ -90,11 +97,12 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func parseLoadFlags(args []string, stderr io.Writer) (loadOptions, bool, error) {
 	var o loadOptions
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	fs.StringVar(&o.mode, "mode", "closed", "closed (workers loop) or open (constant arrival rate)")
-	fs.IntVar(&o.workers, "workers", 32, "closed mode: concurrent workers, each running flows back to back")
+	fs.StringVar(&o.mode, "mode", "closed", "closed (workers loop), open (constant arrival rate) or hold (memory with -open checkouts open at once)")
+	fs.IntVar(&o.workers, "workers", 32, "closed mode: concurrent workers, each running flows back to back; hold mode: checkouts set up (and finished) at once")
 	fs.Float64Var(&o.rate, "rate", 200, "open mode: flows started per second")
 	fs.IntVar(&o.maxInflight, "max-inflight", 2000, "open mode: flows in flight at most; a flow due beyond it is an error of kind harness_backlog")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured window")
+	fs.IntVar(&o.open, "open", 1000, "hold mode: checkouts held open at once")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured window (hold mode: no set-up starts after it)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "load before the window, not counted (0: none)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "after the window, how long flows still running may finish; then they are stopped")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per HTTP request")
@@ -123,6 +131,13 @@ func (o *loadOptions) check() error {
 		if o.workers < 1 {
 			return errors.New("loadtest: -workers must be at least 1")
 		}
+	case "hold":
+		if o.workers < 1 {
+			return errors.New("loadtest: -workers must be at least 1")
+		}
+		if o.open < 1 || o.open > maxOpen {
+			return fmt.Errorf("loadtest: -open must be from 1 to %d", maxOpen)
+		}
 	case "open":
 		if !(o.rate > 0) || o.rate > 1e6 {
 			return errors.New("loadtest: -rate must be more than 0 and at most 1000000 per second")
@@ -131,7 +146,7 @@ func (o *loadOptions) check() error {
 			return errors.New("loadtest: -max-inflight must be at least 1")
 		}
 	default:
-		return fmt.Errorf("loadtest: -mode %q: want closed or open", o.mode)
+		return fmt.Errorf("loadtest: -mode %q: want closed, open or hold", o.mode)
 	}
 	if o.duration <= 0 {
 		return errors.New("loadtest: -duration must be positive")
@@ -187,9 +202,12 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 		Mode: o.mode, Duration: o.duration.String(), CPUs: runtime.NumCPU(),
 		Started: now.UTC().Format(time.RFC3339),
 	}
-	if o.mode == "closed" {
+	switch o.mode {
+	case "closed":
 		rep.Workers = o.workers
-	} else {
+	case "hold":
+		rep.Workers, rep.Open = o.workers, o.open
+	default:
 		rep.Rate, rep.MaxInflight = o.rate, o.maxInflight
 	}
 
@@ -220,6 +238,18 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: %w", err)
 	}
+	// The card's expiry comes from the clock: three years ahead is valid for the whole run.
+	expYear, runID := strconv.Itoa(now.Year()+3), strconv.FormatInt(now.UnixNano(), 36)
+
+	if o.mode == "hold" {
+		// No warm-up and no baseline: the sandbox keeps every payment in memory, so
+		// flows before the hold would add to the memory measured, and a baseline of
+		// throughput says nothing about it.
+		if err := loadtestHold(ctx, o, rep, base, pid, expYear, runID); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
 
 	conc := o.workers
 	if o.mode == "open" {
@@ -227,8 +257,7 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 	}
 	client := newLoadClient(conc, o.timeout)
 	defer client.CloseIdleConnections()
-	// The card's expiry comes from the clock: three years ahead is valid for the whole run.
-	pay := newPayTarget(base, client, strconv.Itoa(now.Year()+3), strconv.FormatInt(now.UnixNano(), 36))
+	pay := newPayTarget(base, client, expYear, runID)
 	flow := pay.flow(realClock{})
 
 	if o.warmup > 0 {

@@ -63,11 +63,19 @@ func (p *payTarget) flow(clk clock) flowFunc {
 type payFlow struct {
 	p        *payTarget
 	requests int
+	// client, when set, is this flow's own client (hold mode: one connection per buyer);
+	// otherwise the flow uses the target's shared client.
+	client *http.Client
+	// closeBank asks the bank's page to close each connection after its answer (hold mode):
+	// the bank is another server in production, so the checkout's figures must not count
+	// connections held to it just because the demo runs it in the same process.
+	closeBank bool
 
 	id           string
 	cardAction   *url.URL
 	formToken    string
 	bankPage     *url.URL
+	otpAction    *url.URL
 	returnAction *url.URL
 	returnFields url.Values
 }
@@ -75,15 +83,16 @@ type payFlow struct {
 // kindError is a failure the harness names itself: an unexpected status, a page it
 // cannot read, an order that is not paid.
 type kindError struct {
-	kind string
-	bare bool // the kind stands alone, without the step's name
+	kind   string
+	bare   bool // the kind stands alone, without the step's name
+	status bool // the kind is an unexpected HTTP status
 }
 
 func (e *kindError) Error() string { return e.kind }
 
 func kindErr(kind string) error { return &kindError{kind: kind} }
 
-func statusErr(code int) error { return kindErr(strconv.Itoa(code)) }
+func statusErr(code int) error { return &kindError{kind: strconv.Itoa(code), status: true} }
 
 // errNotLoopback is what the dialer answers for any address off this machine.
 var errNotLoopback = errors.New("loadtest: refusing a non-loopback address")
@@ -135,7 +144,11 @@ func (f *payFlow) do(ctx context.Context, method string, u *url.URL, body io.Rea
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := f.p.client.Do(req)
+	client := f.client
+	if client == nil {
+		client = f.p.client
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -237,9 +250,32 @@ func (f *payFlow) submit(ctx context.Context) error {
 }
 
 // bank: GET the bank's page -> 200 with #otp-form; POST the OTP -> 200 with #return-form,
-// the form the bank's page would post back to the checkout.
+// the form the bank's page would post back to the checkout. The OTP post's unexpected
+// status is the kind "bank:otp:NNN".
 func (f *payFlow) bank(ctx context.Context) error {
-	resp, b, err := f.do(ctx, http.MethodGet, f.bankPage, nil)
+	if err := f.bankGet(ctx); err != nil {
+		return err
+	}
+	err := f.otp(ctx)
+	var ke *kindError
+	if errors.As(err, &ke) && ke.status {
+		return kindErr("otp:" + ke.kind)
+	}
+	return err
+}
+
+// bankHeader is what the harness adds to its requests to the bank's page.
+func (f *payFlow) bankHeader(header ...string) []string {
+	if f.closeBank {
+		return append(header, "Connection", "close")
+	}
+	return header
+}
+
+// bankGet: GET the bank's page -> 200 with #otp-form. Hold mode stops here: the buyer
+// is looking at the bank's page, about to type the OTP.
+func (f *payFlow) bankGet(ctx context.Context) error {
+	resp, b, err := f.do(ctx, http.MethodGet, f.bankPage, nil, f.bankHeader()...)
 	if err != nil {
 		return err
 	}
@@ -254,18 +290,23 @@ func (f *payFlow) bank(ctx context.Context) error {
 	if !ok {
 		return kindErr("parse")
 	}
-	otpURL, err := resolve(f.bankPage, action)
-	if err != nil {
+	if f.otpAction, err = resolve(f.bankPage, action); err != nil {
 		return kindErr("parse")
 	}
-	resp, b, err = f.postForm(ctx, otpURL, url.Values{"otp": {sandbox.DemoOTP}}, "Sec-Fetch-Site", "same-origin")
+	return nil
+}
+
+// otp: POST otp=123456 to the bank's #otp-form -> 200 with #return-form.
+func (f *payFlow) otp(ctx context.Context) error {
+	resp, b, err := f.postForm(ctx, f.otpAction, url.Values{"otp": {sandbox.DemoOTP}}, f.bankHeader("Sec-Fetch-Site", "same-origin")...)
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return kindErr("otp:" + strconv.Itoa(resp.StatusCode))
+		return statusErr(resp.StatusCode)
 	}
-	if d, err = goquery.NewDocumentFromReader(bytes.NewReader(b)); err != nil {
+	d, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
+	if err != nil {
 		return kindErr("parse")
 	}
 	form := d.Find("#return-form")
@@ -273,7 +314,7 @@ func (f *payFlow) bank(ctx context.Context) error {
 	if !ok {
 		return kindErr("parse")
 	}
-	if f.returnAction, err = resolve(otpURL, target); err != nil {
+	if f.returnAction, err = resolve(f.otpAction, target); err != nil {
 		return kindErr("parse")
 	}
 	f.returnFields = url.Values{}
@@ -332,17 +373,32 @@ func resolve(page *url.URL, ref string) (*url.URL, error) {
 // for every concurrent flow, no proxy, no redirects followed, and a dialer that connects
 // to loopback addresses only, whatever a page or a Location names.
 func newLoadClient(concurrency int, timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: loopbackOnly}
+	return clientOn(newLoadTransport(concurrency, timeout, newLoadDialer(timeout).DialContext), timeout)
+}
+
+// newLoadDialer connects to loopback addresses only.
+func newLoadDialer(timeout time.Duration) *net.Dialer {
+	return &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: loopbackOnly}
+}
+
+// newLoadTransport keeps up to concurrency idle connections per host, uses no proxy and
+// dials with dial (a newLoadDialer's DialContext, or one that wraps it).
+func newLoadTransport(concurrency int, timeout time.Duration, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dial,
+		MaxIdleConns:          0, // no limit across hosts
+		MaxIdleConnsPerHost:   max(concurrency, 2),
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: timeout,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// clientOn is a client on rt that follows no redirect and bounds each request by timeout.
+func clientOn(rt http.RoundTripper, timeout time.Duration) *http.Client {
 	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:                 nil,
-			DialContext:           d.DialContext,
-			MaxIdleConns:          0, // no limit across hosts
-			MaxIdleConnsPerHost:   max(concurrency, 2),
-			IdleConnTimeout:       90 * time.Second,
-			ResponseHeaderTimeout: timeout,
-			ExpectContinueTimeout: time.Second,
-		},
+		Transport:     rt,
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -17,6 +17,7 @@ type loadReport struct {
 	Workers     int     `json:"workers,omitempty"`
 	Rate        float64 `json:"rate,omitempty"`
 	MaxInflight int     `json:"max_inflight,omitempty"`
+	Open        int     `json:"open,omitempty"`
 	Duration    string  `json:"duration"`
 	Target      string  `json:"target"`
 	CPUs        int     `json:"cpus"`
@@ -36,6 +37,7 @@ type loadReport struct {
 
 	Server        procStats       `json:"server"`
 	Harness       procStats       `json:"harness"`
+	Hold          *holdReport     `json:"hold,omitempty"`
 	Baseline      *baselineReport `json:"baseline,omitempty"`
 	BaselineError string          `json:"baseline_error,omitempty"`
 }
@@ -54,6 +56,16 @@ type procStats struct {
 	CPUMsPerFlow *float64 `json:"cpu_ms_per_flow"`
 	RSSBytes     *int64   `json:"rss_bytes,omitempty"`
 	PeakRSSBytes *int64   `json:"peak_rss_bytes,omitempty"`
+}
+
+// holdReport is what hold mode measured while its checkouts were open.
+type holdReport struct {
+	Opened        int     `json:"opened"`      // checkouts set up and held at once
+	Connections   int64   `json:"connections"` // the harness's live connections to the checkout meanwhile
+	SetupSeconds  float64 `json:"setup_seconds"`
+	FinishSeconds float64 `json:"finish_seconds"`
+	RSSBytes      *int64  `json:"rss_bytes"` // the server's VmRSS and VmHWM while they were held; null if unknown
+	PeakRSSBytes  *int64  `json:"peak_rss_bytes"`
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -82,6 +94,10 @@ func (r *loadReport) writeJSON(w io.Writer) error {
 }
 
 func (r *loadReport) writeText(w io.Writer) {
+	if r.Mode == "hold" {
+		r.writeHoldText(w)
+		return
+	}
 	switch r.Mode {
 	case "closed":
 		fmt.Fprintf(w, "mode closed  workers %d", r.Workers)
@@ -115,6 +131,43 @@ func (r *loadReport) writeText(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "baseline: not measured (-baseline 0)")
 	}
+}
+
+// writeHoldText is hold mode's report: no throughput or baseline, the server's memory
+// with every checkout open and after they paid.
+func (r *loadReport) writeHoldText(w io.Writer) {
+	h := r.Hold
+	if h == nil {
+		h = &holdReport{}
+	}
+	fmt.Fprintf(w, "mode hold  open %d  workers %d  set up in %.1fs  ok %d errors %d\n", r.Open, r.Workers, h.SetupSeconds, r.OK, r.Errors)
+	fmt.Fprintf(w, "held %d checkouts at once, finished them in %.1fs  (%d HTTP requests; %d CPUs; target %s)\n",
+		h.Opened, h.FinishSeconds, r.Requests, r.CPUs, r.Target)
+	fmt.Fprintf(w, "%-8s %8s %10s %10s %10s\n", "step", "count", "p50", "p99", "max")
+	for _, s := range r.Steps {
+		fmt.Fprintf(w, "%-8s %8d %10s %10s %10s\n", s.Name, s.Count, fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.MaxMs))
+	}
+	fmt.Fprintf(w, "server with %d open checkouts: %s, %d client connections\n", h.Opened, rssText(h.RSSBytes, h.PeakRSSBytes), h.Connections)
+	fmt.Fprintf(w, "server after they paid: %s\n", rssText(r.Server.RSSBytes, r.Server.PeakRSSBytes))
+	fmt.Fprintln(w, "errors:", errorsLine(r.ErrorsByKind))
+	if r.Abandoned > 0 {
+		fmt.Fprintf(w, "abandoned: %d flows were still running %s after the hard stop\n", r.Abandoned, abandonAfter)
+	}
+	fmt.Fprintf(w, "cpu: server %s, harness %s\n", cpuText(r.Server.CPUMsPerFlow), cpuText(r.Harness.CPUMsPerFlow))
+}
+
+func rssText(rss, peak *int64) string {
+	if rss == nil || peak == nil {
+		return "rss n/a (needs the server's pid and Linux /proc)"
+	}
+	return fmt.Sprintf("rss %.1f MiB (peak %.1f MiB)", mib(*rss), mib(*peak))
+}
+
+func cpuText(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f ms/flow", *v)
 }
 
 func (p procStats) text() string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -71,6 +73,66 @@ var reportHead = regexp.MustCompile(`(?m)^mode closed  workers 2  duration 1\.5s
 func TestLoadtestAgainstRunningDemo(t *testing.T) {
 	r, target := startDemoInProcess(t)
 
+	// Hold mode first: 20 checkouts held open at once, each on its own connection, then
+	// finished and paid (each flow's status step checks "paid").
+	//
+	// First, because of how the demo stops: a burst of concurrent card posts can leave the
+	// checkout's shared Moka transport with a connection to the sandbox that it dialed but
+	// never used, and http.Server.Shutdown waits until such a connection is 5 s old before
+	// it closes it. Run last, a hold run would leave one a fraction of a second old at
+	// r.stop, whose bound is 5 s; run first, it is about 2.5 s old by then, so the stop
+	// waits about 3 s at most (the test then takes about 6 s instead of 3).
+	t.Run("hold", func(t *testing.T) {
+		out, _, err := runCmd(t, nil, "loadtest", "-target", target, "-pid", strconv.Itoa(os.Getpid()),
+			"-mode", "hold", "-open", "20", "-workers", "4")
+		require.NoError(t, err)
+		assert.Regexp(t, `(?m)^mode hold  open 20  workers 4  set up in \d+\.\ds  ok 20 errors 0$`, out)
+		assert.Regexp(t, `(?m)^held 20 checkouts at once, finished them in \d+\.\ds  \(140 HTTP requests; \d+ CPUs; target `+regexp.QuoteMeta(target)+`\)$`, out)
+		for _, s := range holdStepNames {
+			assert.Regexp(t, `(?m)^`+s+` +20 +\d+\.?\d*ms +\d+\.?\d*ms +\d+\.?\d*ms$`, out, "step %s has 20 samples", s)
+		}
+		assert.NotRegexp(t, `(?m)^flow `, out, "no flow row: a held flow's time is mostly the hold")
+		assert.Contains(t, out, "\nerrors: none\n")
+		if runtime.GOOS == "linux" {
+			assert.Regexp(t, `(?m)^server with 20 open checkouts: rss \d+\.\d MiB \(peak \d+\.\d MiB\), 20 client connections$`, out)
+			assert.Regexp(t, `(?m)^server after they paid: rss \d+\.\d MiB \(peak \d+\.\d MiB\)$`, out)
+			assert.Regexp(t, `(?m)^cpu: server \d+\.\d\d ms/flow, harness \d+\.\d\d ms/flow$`, out)
+		}
+		assert.NotContains(t, out, "baseline")
+		assert.NotContains(t, out, demoCard, "the report never shows the card number")
+	})
+
+	t.Run("hold json", func(t *testing.T) {
+		out, _, err := runCmd(t, nil, "loadtest", "-target", target, "-pid", strconv.Itoa(os.Getpid()),
+			"-mode", "hold", "-open", "10", "-workers", "2", "-json")
+		require.NoError(t, err)
+		var rep loadReport
+		require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+		assert.Equal(t, "hold", rep.Mode)
+		assert.Equal(t, 10, rep.Open)
+		assert.Equal(t, 10, rep.Flows)
+		assert.Equal(t, 10, rep.OK, "errors: %v", rep.ErrorsByKind)
+		assert.Empty(t, rep.ErrorsByKind)
+		assert.Equal(t, int64(10*(requestsPerFlow)), rep.Requests)
+		require.NotNil(t, rep.Hold)
+		assert.Equal(t, 10, rep.Hold.Opened)
+		assert.Equal(t, int64(10), rep.Hold.Connections, "one keep-alive connection per open checkout")
+		assert.Positive(t, rep.Hold.SetupSeconds)
+		require.Len(t, rep.Steps, len(holdStepNames))
+		for i, s := range rep.Steps {
+			assert.Equal(t, holdStepNames[i], s.Name)
+			assert.Equal(t, 10, s.Count, s.Name)
+		}
+		if runtime.GOOS == "linux" {
+			require.NotNil(t, rep.Hold.RSSBytes)
+			assert.Positive(t, *rep.Hold.RSSBytes)
+			assert.GreaterOrEqual(t, *rep.Hold.PeakRSSBytes, *rep.Hold.RSSBytes)
+			require.NotNil(t, rep.Server.RSSBytes)
+			assert.Positive(t, *rep.Server.RSSBytes)
+		}
+		assert.Nil(t, rep.Baseline)
+		assert.NotContains(t, out, demoCard)
+	})
 	t.Run("closed", func(t *testing.T) {
 		// The demo runs in this process, so -pid is this process: its CPU and memory are read.
 		out, _, err := runCmd(t, nil, "loadtest", "-target", target, "-pid", strconv.Itoa(os.Getpid()),
@@ -117,6 +179,40 @@ func TestLoadtestAgainstRunningDemo(t *testing.T) {
 		assert.NotContains(t, out, demoCard)
 	})
 	r.stop(t)
+}
+
+// TestLoadtestHoldBounds: a server that never answers. Two set-ups start (-workers 2) and
+// hang; no set-up starts after -duration, so the other eight are not_opened; the hard stop
+// (-duration plus -grace) cancels the two. A server that answers 503 gets no retry: each
+// checkout is one error of its kind.
+func TestLoadtestHoldBounds(t *testing.T) {
+	stall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body first: only then does the server notice the client hanging up.
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	}))
+	defer stall.Close()
+	out, _, err := runCmd(t, nil, "loadtest", "-target", stall.URL, "-mode", "hold", "-open", "10", "-workers", "2",
+		"-duration", "200ms", "-grace", "100ms")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^mode hold  open 10  workers 2  set up in 0\.\ds  ok 0 errors 10$`, out)
+	assert.Contains(t, out, "\nerrors: not_opened 8, create:stopped 2\n")
+	assert.Contains(t, out, "\nserver with 0 open checkouts: rss n/a (needs the server's pid and Linux /proc), 0 client connections\n")
+
+	var requests atomic.Int64
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer busy.Close()
+	out, _, err = runCmd(t, nil, "loadtest", "-target", busy.URL, "-mode", "hold", "-open", "5", "-workers", "2", "-json")
+	require.NoError(t, err)
+	var rep loadReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Equal(t, map[string]int{"create:503": 5}, rep.ErrorsByKind)
+	assert.Equal(t, int64(5), requests.Load(), "no retry")
+	assert.Equal(t, int64(0), rep.Hold.Connections, "a failed set-up closes its connection")
 }
 
 // TestLoadtestStartsItsOwnDemo runs the default way: the harness starts the demo and the
@@ -168,6 +264,8 @@ func TestLoadtestFlagErrors(t *testing.T) {
 		"-duration 0":                "-duration must be positive",
 		"-pid 42":                    "-pid needs -target",
 		"-mode open -max-inflight 0": "-max-inflight must be at least 1",
+		"-mode hold -open 0":         "-open must be from 1 to 100000",
+		"-mode hold -workers 0":      "-workers must be at least 1",
 	} {
 		_, _, err := runCmd(t, nil, append([]string{"loadtest"}, strings.Fields(args)...)...)
 		require.Error(t, err, args)
@@ -175,7 +273,7 @@ func TestLoadtestFlagErrors(t *testing.T) {
 	}
 	_, stderr, err := runCmd(t, nil, "loadtest", "-h")
 	require.NoError(t, err)
-	for _, flag := range []string{"-mode", "-workers", "-rate", "-max-inflight", "-duration", "-warmup", "-baseline", "-target", "-pid", "-json"} {
+	for _, flag := range []string{"-mode", "-workers", "-rate", "-max-inflight", "-open", "-duration", "-warmup", "-baseline", "-target", "-pid", "-json"} {
 		assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(flag)+`( |$)`, stderr, flag)
 	}
 	assert.NotContains(t, stderr, helloFlag, "the baseline's server is not a user-facing flag")

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Hold mode: open N checkouts, keep them all open at once, measure the server's memory,
+// then finish them. An open checkout is a buyer looking at the bank's 3-D page, about to
+// type the OTP: the order is "processing" with an attempt at the bank, the sandbox holds a
+// pending 3-D session, and the buyer's browser keeps its idle keep-alive connection to the
+// checkout. docs/performance.md explains the report.
+
+// holdStepNames are the steps of a held checkout. Unlike the other modes, "bank" is only
+// the GET of the bank's page; the OTP post is the step "otp", after the hold.
+var holdStepNames = []string{"create", "page", "submit", "bank", "otp", "return", "status"}
+
+// holdSetupSteps is how many of holdStepNames run before the hold.
+const holdSetupSteps = 4
+
+// maxOpen bounds -open: each open checkout holds a socket in the harness and one in the
+// server, and a few thousand are already far past the project's goal of 1,000.
+const maxOpen = 100_000
+
+// connCounter counts the client's live connections to one address (the checkout's).
+type connCounter struct {
+	addr string
+	live atomic.Int64
+}
+
+// dial wraps d so that every connection to c.addr is counted until it is closed.
+func (c *connCounter) dial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil || addr != c.addr {
+			return conn, err
+		}
+		c.live.Add(1)
+		return &countedConn{Conn: conn, live: &c.live}, nil
+	}
+}
+
+type countedConn struct {
+	net.Conn
+	live *atomic.Int64
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.live.Add(-1) })
+	return c.Conn.Close()
+}
+
+// dialAddr is the host:port the transport dials for u, as http.Transport spells it.
+func dialAddr(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// heldCheckout is one buyer of a hold run, with its own transport and so its own
+// keep-alive connection to the checkout.
+type heldCheckout struct {
+	tr    *http.Transport
+	f     *payFlow
+	setup flowResult // the steps before the hold
+}
+
+func (h *heldCheckout) setupSteps() []step {
+	return []step{{"create", h.f.create}, {"page", h.f.page}, {"submit", h.f.submit}, {"bank", h.f.bankGet}}
+}
+
+func (h *heldCheckout) finishSteps() []step {
+	return []step{{"otp", h.f.otp}, {"return", h.f.ret}, {"status", h.f.status}}
+}
+
+// holdResult is how a hold run went, beside its samples.
+type holdResult struct {
+	opened      int   // checkouts set up and held
+	connections int64 // live client connections to the checkout while they were held
+	setup       phaseResult
+	finish      phaseResult
+	held, after *procMem // the server's memory while held and after they paid; nil if unknown
+}
+
+// runHold opens o.open checkouts with o.workers at a time and holds them, reads the
+// server's memory, then finishes every held one with o.workers at a time, and records each
+// buyer's flow in rec. Each phase starts no set-up after o.duration, and is stopped hard
+// after o.duration plus o.grace: its requests are then cancelled. A checkout whose set-up
+// never started is an error of kind not_opened.
+func runHold(ctx context.Context, o loadOptions, pay *payTarget, pid int, rec *recorder) (holdResult, error) {
+	var res holdResult
+	clk := realClock{}
+	counter := &connCounter{addr: dialAddr(pay.base)}
+	dial := counter.dial(newLoadDialer(o.timeout))
+	held := make([]*heldCheckout, o.open)
+	for i := range held {
+		tr := newLoadTransport(1, o.timeout, dial)
+		// A held connection waits as long as the server keeps it: the harness never closes
+		// it while the buyer is on the bank's page.
+		tr.IdleConnTimeout = 0
+		held[i] = &heldCheckout{tr: tr, f: &payFlow{p: pay, client: clientOn(tr, o.timeout), closeBank: true}}
+	}
+	defer func() {
+		for _, h := range held {
+			h.tr.CloseIdleConnections()
+		}
+	}()
+
+	// Set up: every step up to the bank's page. A failed set-up closes its connection at
+	// once: that buyer is gone, and only open checkouts hold one.
+	var mu sync.Mutex // guards open and each setup against set-ups abandoned at the hard stop
+	open := make([]bool, len(held))
+	taken, ph := runEach(ctx, clk, len(held), o.workers, o.duration, o.duration+o.grace, func(ctx context.Context, i int) {
+		h := held[i]
+		r := runSteps(ctx, clk, clk.Now(), h.setupSteps())
+		mu.Lock()
+		r.requests = h.f.requests
+		h.setup, open[i] = r, r.err == ""
+		mu.Unlock()
+		if r.err != "" {
+			h.tr.CloseIdleConnections()
+			rec.add(holdFlowResult(r, flowResult{}))
+		}
+	})
+	res.setup = ph
+	for range len(held) - taken {
+		rec.fail("not_opened")
+	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("loadtest: interrupted: %w", err)
+	}
+	mu.Lock()
+	var ready []*heldCheckout
+	for i, ok := range open {
+		if ok {
+			ready = append(ready, held[i])
+		}
+	}
+	mu.Unlock()
+
+	// Every set-up has ended: the open checkouts are idle and waiting. Read, force nothing.
+	res.opened, res.connections = len(ready), counter.live.Load()
+	res.held = memoryOf(pid)
+
+	// Finish: the OTP, the bank's return to the checkout (on the held connection), the
+	// status. Every held checkout is finished, so the phase has no soft end; its hard stop
+	// fails the ones still unfinished as "...:stopped". Then the buyer leaves and closes
+	// its connection.
+	_, res.finish = runEach(ctx, clk, len(ready), o.workers, 0, o.duration+o.grace, func(ctx context.Context, i int) {
+		h := ready[i]
+		r := runSteps(ctx, clk, clk.Now(), h.finishSteps())
+		r.requests = h.f.requests
+		h.tr.CloseIdleConnections()
+		rec.add(holdFlowResult(h.setup, r))
+	})
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("loadtest: interrupted: %w", err)
+	}
+	res.after = memoryOf(pid)
+	return res, nil
+}
+
+// holdFlowResult joins a buyer's set-up and finish into one flow of holdStepNames. The
+// flow's total is the time its steps took, without the hold.
+func holdFlowResult(setup, finish flowResult) flowResult {
+	r := flowResult{steps: make([]time.Duration, len(holdStepNames)), done: setup.done, err: setup.err, requests: max(setup.requests, finish.requests)}
+	copy(r.steps, setup.steps[:setup.done])
+	if setup.err != "" {
+		return r
+	}
+	copy(r.steps[holdSetupSteps:], finish.steps[:finish.done])
+	r.done, r.err = holdSetupSteps+finish.done, finish.err
+	if r.err == "" {
+		for _, d := range r.steps {
+			r.total += d
+		}
+	}
+	return r
+}
+
+// runEach runs item(ctx, i) for i = 0, 1, ... n-1 on up to workers goroutines at once.
+// With soft > 0, no item starts once soft has passed since the phase began; it returns how
+// many started. hard after the phase began, ctx is cancelled for the items still running;
+// any still running abandonAfter later are abandoned and counted.
+func runEach(ctx context.Context, clk clock, n, workers int, soft, hard time.Duration, item func(ctx context.Context, i int)) (int, phaseResult) {
+	start := clk.Now()
+	hardCtx, cancel := context.WithDeadline(ctx, start.Add(hard))
+	defer cancel()
+	var next atomic.Int64
+	var started atomic.Int64
+	var live inflight
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				if soft > 0 && !clk.Now().Before(start.Add(soft)) {
+					return
+				}
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				started.Add(1)
+				live.enter()
+				item(hardCtx, i)
+				live.leave()
+			}
+		})
+	}
+	abandoned := waitBounded(hardCtx, &wg, &live)
+	return int(started.Load()), phaseResult{start: start, end: clk.Now(), peakInflight: int(live.peak.Load()), abandoned: abandoned}
+}
+
+// memoryOf reads the server's VmRSS and VmHWM; nil without a pid or /proc.
+func memoryOf(pid int) *procMem {
+	m, err := procMemory(pid)
+	if err != nil {
+		return nil
+	}
+	return &m
+}
+
+// loadtestHold is the hold mode's run against base, whose server process is pid.
+func loadtestHold(ctx context.Context, o loadOptions, rep *loadReport, base *url.URL, pid int, expYear, runID string) error {
+	pay := newPayTarget(base, nil, expYear, runID)
+	rec := newRecorder(holdStepNames)
+	cpu0, cpuErr := procCPU(pid)
+	self0, selfErr := procCPU(os.Getpid())
+	res, err := runHold(ctx, o, pay, pid, rec)
+	if err != nil {
+		return err
+	}
+	cpu1, cpuErr1 := procCPU(pid)
+	self1, selfErr1 := procCPU(os.Getpid())
+
+	whole := phaseResult{start: res.setup.start, end: res.finish.end,
+		peakInflight: res.setup.peakInflight, abandoned: res.setup.abandoned + res.finish.abandoned}
+	rep.addPhase(rec, whole)
+	rep.Steps = rep.Steps[:len(holdStepNames)] // no "flow" row: a flow's time is mostly the hold
+	if pid > 0 && cpuErr == nil && cpuErr1 == nil {
+		rep.Server.CPUMsPerFlow = perFlow(cpu1-cpu0, rep.OK)
+	}
+	if selfErr == nil && selfErr1 == nil {
+		rep.Harness.CPUMsPerFlow = perFlow(self1-self0, rep.OK)
+	}
+	h := &holdReport{
+		Opened: res.opened, Connections: res.connections,
+		SetupSeconds: res.setup.elapsed().Seconds(), FinishSeconds: res.finish.elapsed().Seconds(),
+	}
+	if m := res.held; m != nil {
+		h.RSSBytes, h.PeakRSSBytes = &m.rss, &m.peak
+	}
+	if m := res.after; m != nil {
+		rep.Server.RSSBytes, rep.Server.PeakRSSBytes = &m.rss, &m.peak
+	}
+	rep.Hold = h
+	return nil
+}
