@@ -205,6 +205,9 @@ func serveAll(ctx context.Context, log *slog.Logger, services []service, grace t
 			log.Warn("shutdown", "server", services[i].name, "err", err)
 			srv.Close()
 		}
+		// The checkout's calls to Moka are over: let the sandbox's server see its idle
+		// connections close instead of waiting for them.
+		moka.CloseIdleConnections()
 	}
 	log.Info("stopped")
 	return runErr

@@ -81,6 +81,12 @@ var sharedTransport = func() *http.Transport {
 	return t
 }()
 
+// CloseIdleConnections closes the default clients' idle connections to Moka. A server
+// shutting down calls it once its own requests are done: a connection dialed for a burst
+// of calls but never used looks new to the other end, and a Go server (the in-process
+// sandbox) would wait seconds for it before it stops.
+func CloseIdleConnections() { sharedTransport.CloseIdleConnections() }
+
 // refuseRedirect stops the default client from following redirects: a 307 or 308 would
 // send the body, card data included, to wherever Moka's answer points. The 3xx answer is
 // then returned as a *StatusError.
