@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -93,9 +94,17 @@ func (s *Server) handleCreateOrder(c echo.Context) error {
 
 	status, answer, executed := s.createOrder(c, m, body)
 	if key != "" && executed && status < 500 {
-		rec, err := s.store.SaveIdempotency(ctx, orders.IdempotencyRecord{
+		// Saved even if the merchant has gone: a retry with the key must get this answer.
+		rec, err := s.store.SaveIdempotency(context.WithoutCancel(ctx), orders.IdempotencyRecord{
 			MerchantID: m.ID, Key: key, RequestHash: hash, StatusCode: status, Body: answer,
 		})
+		if err != nil && status == http.StatusCreated {
+			// The order is stored: answer it, never "nothing was written". A retry with
+			// the key then finds the reference taken (duplicate_reference), as after a
+			// crash between the two writes (docs/decisions.md, Idempotency).
+			s.log.Error("idempotency answer not saved for a created order", "request_id", requestIDOf(c), "error", err.Error())
+			return c.JSONBlob(status, answer)
+		}
 		if err != nil {
 			return err
 		}
@@ -153,8 +162,8 @@ func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (status i
 	}()
 	if err != nil {
 		ae := toAPIError(err)
-		if ae.Status >= 500 && ae.Status != http.StatusServiceUnavailable {
-			s.log.Error("create order", "request_id", requestIDOf(c), "error", err.Error())
+		if ae.Status >= 500 {
+			s.logFailure(c, ae.Status, err)
 		}
 		b, _ := json.Marshal(errorJSON{Error: errorBody{Code: ae.Code, Message: ae.Message, Field: ae.Field, MokaResultCode: ae.MokaResultCode}})
 		return ae.Status, b, executed

@@ -126,9 +126,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if isAPIPath(c.Request().URL.Path) {
 		ae := toAPIError(err)
-		if ae.Status >= 500 {
-			s.log.Error("request failed", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
-		}
+		s.logFailure(c, ae.Status, err)
 		if ae.Status == http.StatusServiceUnavailable {
 			c.Response().Header().Set("Retry-After", retryAfter)
 		}
@@ -142,11 +140,22 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if pe.Status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", retryAfter)
 	}
-	if pe.Status >= 500 && pe.Status != http.StatusServiceUnavailable {
-		s.log.Error("request failed", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
-	}
+	s.logFailure(c, pe.Status, err)
 	if rerr := s.renderMessage(c, nil, pe); rerr != nil {
 		s.log.Error("render error page", "request_id", requestIDOf(c), "error", rerr.Error())
+	}
+}
+
+// logFailure logs an answer the server is to blame for, once. A request shed for load is
+// not logged here (the access log has its 503): under overload that would be one more
+// line per request turned away. A write the store could not commit is, with its cause.
+func (s *Server) logFailure(c echo.Context, status int, err error) {
+	switch {
+	case errors.Is(err, orders.ErrCommitFailed):
+		s.log.Error("write not committed; answered 503", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
+	case status == http.StatusServiceUnavailable:
+	case status >= 500:
+		s.log.Error("request failed", "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
 	}
 }
 

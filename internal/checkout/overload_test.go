@@ -84,12 +84,16 @@ func TestOverloadShedsFastAndStoresNothingWrong(t *testing.T) {
 
 	health := e.get("/healthz")
 	assert.Equal(t, http.StatusOK, health.status, "a busy checkout is not a dead one")
+	static := e.get("/static/no-such-file.css")
+	assert.Equal(t, http.StatusNotFound, static.status, "static files are served, not shed")
 
 	// The bank's return has its own reserve: it is served (here: an unknown attempt).
 	ret := e.postForm("/pay/"+ids[0]+"/return/att_unknown", url.Values{"hashValue": {"x"}}, "Sec-Fetch-Site", "cross-site")
 	assert.Equal(t, http.StatusNotFound, ret.status, "served, not shed")
 
 	assert.Equal(t, int64(3), e.server.Shed())
+	assert.NotContains(t, e.logs.String(), `"level":"ERROR"`, "a request shed is not an error; the access log has it")
+	assert.Contains(t, e.logs.String(), `"status":503`)
 
 	unblock()
 	wg.Wait()
@@ -146,7 +150,12 @@ func TestStoreUnavailableIs503(t *testing.T) {
 	assert.Equal(t, "1", card.header.Get("Retry-After"))
 	assert.Contains(t, card.body, "Very busy right now")
 	assert.NotContains(t, card.body, successCard)
-	assert.NotContains(t, e.logs.String(), `"level":"ERROR"`, "a 503 is not a server error")
+	// The failed writes are logged with their cause, once each; nothing else is an error.
+	logs := e.logs.String()
+	assert.Equal(t, 2, strings.Count(logs, "write not committed; answered 503"), logs)
+	assert.Equal(t, 2, strings.Count(logs, `"level":"ERROR"`), logs)
+	assert.Contains(t, logs, "database is locked", "the cause is in the log")
+	assert.NotContains(t, logs, successCard)
 
 	_, err = lock.ExecContext(context.Background(), "ROLLBACK")
 	require.NoError(t, err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Errors of the write path. All carry CodeUnavailable: nothing was written for the
@@ -101,36 +100,6 @@ func (s *Store) runBatch(batch []*write) {
 	for _, w := range batch {
 		w.done <- w.err
 	}
-	s.countForCheckpoint(len(batch))
-}
-
-// checkpointEvery is how many committed writes make the committer ask for a checkpoint:
-// about SQLite's own default of 1000 WAL pages.
-const checkpointEvery = 500
-
-// checkpointInterval is how often the checkpointer runs anyway.
-const checkpointInterval = time.Second
-
-// checkpointLoop copies the WAL back into the database file on its own connection, when
-// the committer asks and every checkpointInterval. PASSIVE never takes the write lock nor
-// waits for readers: the committer goes on appending to the WAL meanwhile, and SQLite
-// starts the WAL from its beginning again once a checkpoint has caught up with it.
-func (s *Store) checkpointLoop() {
-	defer close(s.ckDone)
-	t := time.NewTicker(checkpointInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ckStop:
-			return
-		case <-s.ckKick:
-		case <-t.C:
-		}
-		// A busy or failed checkpoint is tried again next time; nothing depends on it but
-		// the WAL's size.
-		_, _ = s.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-		s.stats.Checkpoints.Add(1)
-	}
 }
 
 // runAlone runs the only write of a batch in tx and commits it, or rolls tx back when the
@@ -153,19 +122,6 @@ func (s *Store) runAlone(ctx context.Context, tx *sql.Tx, w *write) {
 		ferr = c.err
 	}
 	w.done <- ferr
-	s.countForCheckpoint(1)
-}
-
-// countForCheckpoint asks the checkpointer to run once checkpointEvery writes have been
-// committed since it last ran.
-func (s *Store) countForCheckpoint(n int) {
-	if s.ckWrites += n; s.ckWrites >= checkpointEvery {
-		s.ckWrites = 0
-		select {
-		case s.ckKick <- struct{}{}:
-		default: // one is already asked for
-		}
-	}
 }
 
 // runWrite runs fn in a savepoint of tx and returns fn's result for its caller. broken

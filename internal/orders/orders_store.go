@@ -147,14 +147,13 @@ func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
 	return errors.As(err, &se) && se.ExtendedCode == code
 }
 
-// mayHaveMoneyRows reports whether an order in status st can have captures or refunds:
-// an order that never took money has none, so its reads skip those queries.
+// mayHaveMoneyRows reports whether an order in status st can have captures or refunds.
+// An open order, or one at the bank, has taken no money (a payment that lands on an
+// order that has moved on is recorded as a conflict, never reopening it), so the card
+// page's and the card post's reads skip those queries. Every other status may have them,
+// an expired or canceled one too: a late payment recorded as a conflict is refunded.
 func mayHaveMoneyRows(st Status) bool {
-	switch st {
-	case StatusOpen, StatusProcessing, StatusExpired:
-		return false
-	}
-	return true
+	return st != StatusOpen && st != StatusProcessing
 }
 
 const orderColumns = `id, merchant_id, reference, amount, currency, description, installments,

@@ -49,7 +49,7 @@ import (
 
 // driverName is the SQLite driver as the store registers it: mattn's, with a hook that
 // configures every new connection. writerDriverName is the same for the write connection,
-// which also leaves checkpoints to the checkpointer.
+// which also bounds the WAL file.
 const (
 	driverName       = "sqlite3_checkout"
 	writerDriverName = "sqlite3_checkout_writer"
@@ -61,10 +61,12 @@ func init() {
 		if err := configureConn(c); err != nil {
 			return err
 		}
-		// No checkpoint inside a commit: it would copy the WAL into the database file and
-		// fsync both while every writer of the batch waits. The checkpointer does it on
-		// its own connection (see Store.checkpointLoop).
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		// The writer checkpoints (SQLite's default: once the WAL holds 1000 pages), and
+		// only the writer can: it is the one connection that sees the WAL fully copied
+		// back and starts it again from the beginning. A checkpointer on another
+		// connection never catches up with a writer that commits without pause, and the
+		// WAL then grows without bound. The WAL file is cut back to 64 MiB when reset.
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 1000; PRAGMA journal_size_limit = 67108864", nil)
 		return err
 	}})
 }

@@ -74,12 +74,6 @@ type Store struct {
 	writes  chan *write
 	stopped chan struct{}
 
-	ck       *sql.DB       // the checkpointer's connection
-	ckKick   chan struct{} // the committer asks for a checkpoint
-	ckStop   chan struct{}
-	ckDone   chan struct{}
-	ckWrites int // writes committed since the last kick; the committer's own
-
 	stats Stats
 }
 
@@ -88,8 +82,6 @@ type Stats struct {
 	Writes  atomic.Int64 // writes run (each in its own savepoint)
 	Batches atomic.Int64 // transactions committed or failed
 	Shed    atomic.Int64 // writes refused with ErrOverloaded
-	// Checkpoints counts the WAL checkpoints run (whether or not they caught up).
-	Checkpoints atomic.Int64
 }
 
 // Stats returns the store's counters.
@@ -162,21 +154,10 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 		r.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	ck, err := sql.Open(driverName, path+"?"+writeParams+busy)
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	ck.SetMaxOpenConns(1)
-	ck.SetMaxIdleConns(1)
-	ck.SetConnMaxIdleTime(0)
-	s.r, s.ck = r, ck
+	s.r = r
 	s.writes = make(chan *write, opt.WriteQueue)
 	s.stopped = make(chan struct{})
-	s.ckKick, s.ckStop, s.ckDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go s.commitLoop()
-	go s.checkpointLoop()
 	return s, nil
 }
 
@@ -192,9 +173,7 @@ func (s *Store) Close() error {
 	close(s.writes)
 	s.mu.Unlock()
 	<-s.stopped
-	close(s.ckStop)
-	<-s.ckDone
-	return errors.Join(s.ck.Close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.r.Close(), s.w.Close())
 }
 
 // checkPragmas refuses to run on a database that would not keep a payment after a crash:
