@@ -1,13 +1,17 @@
 package checkout_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -163,4 +167,73 @@ func TestStoreUnavailableIs503(t *testing.T) {
 	assert.Equal(t, "open", o["status"], "nothing of the refused card post was stored")
 	assert.Empty(t, o["attempts"])
 	assert.Equal(t, http.StatusCreated, e.api(http.MethodPost, "/api/v1/orders", orderBody("R-2")).status)
+}
+
+// The bank's return is the last to be turned away: with every slot and its reserve taken
+// it waits for one, and only then is answered 503 with Retry-After.
+func TestBankReturnWaitsForItsReserve(t *testing.T) {
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	moka := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer moka.Close()
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock()
+	e := newEnv(t, func(o *checkout.Options) {
+		o.MaxInFlight = 1 // one slot, and a reserve of one for the bank's return
+		o.Merchants[0].MokaBaseURL = moka.URL
+	})
+	id := e.createOrder(orderBody("R-1"))["id"].(string)
+	token, action := e.payForm("/pay/" + id)
+
+	// The slot: a card post waiting at Moka.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		req, _ := http.NewRequest(http.MethodPost, e.abs(action), strings.NewReader(cardValues(successCard, token).Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if resp, err := e.client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	})
+	<-arrived
+	// The reserve: a bank return for the attempt at Moka, whose body has not arrived
+	// yet; the handler waits for it while it holds the reserve.
+	o, err := e.store.GetOrder(context.Background(), id)
+	require.NoError(t, err)
+	require.Len(t, o.Attempts, 1)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST /pay/%s/return/%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\n", id, o.Attempts[0].ID)
+	require.NoError(t, err)
+
+	// Another return is served at once while the reserve is free, and is turned away,
+	// after its wait, once the slow one holds it.
+	var ret response
+	for {
+		ret = e.postForm("/pay/"+id+"/return/att_other", url.Values{"hashValue": {"x"}}, "Sec-Fetch-Site", "cross-site")
+		if ret.status != http.StatusNotFound {
+			break
+		}
+		runtime.Gosched()
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, ret.status, "turned away after its wait")
+	assert.Equal(t, "1", ret.header.Get("Retry-After"))
+
+	// The slow return completes (that attempt never reached the bank: on to the result
+	// page); the reserve is free again and a return is served.
+	_, err = conn.Write([]byte("hashValue=x"))
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	served := e.postForm("/pay/"+id+"/return/att_other", url.Values{"hashValue": {"x"}}, "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusNotFound, served.status, "served from the reserve")
+	unblock()
+	wg.Wait()
 }
