@@ -29,16 +29,7 @@ import (
 // test's requests would hang otherwise), nothing is stored for them, the bank's return
 // still has its reserve, and /healthz still answers. Once Moka answers, all is as before.
 func TestOverloadShedsFastAndStoresNothingWrong(t *testing.T) {
-	arrived, release := make(chan struct{}, 2), make(chan struct{})
-	moka := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		<-release
-		http.Error(w, "down", http.StatusInternalServerError)
-	}))
-	defer moka.Close()
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	defer unblock()
+	moka, arrived, unblock := stuckMoka(t, 2)
 
 	e := newEnv(t, func(o *checkout.Options) {
 		o.MaxInFlight = 2
@@ -111,6 +102,22 @@ func TestOverloadShedsFastAndStoresNothingWrong(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, again.status, "the shed request may simply be sent again")
 }
 
+// stuckMoka is a Moka that holds every call until unblock is called (at the latest when
+// the test ends), then answers 500. arrived receives once per call held, up to n.
+func stuckMoka(t *testing.T, n int) (srv *httptest.Server, arrived <-chan struct{}, unblock func()) {
+	in, release := make(chan struct{}, n), make(chan struct{})
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in <- struct{}{}
+		<-release
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	var once sync.Once
+	unblock = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(srv.Close)
+	t.Cleanup(unblock) // runs first: the held calls end before the server closes
+	return srv, in, unblock
+}
+
 func countOrders(t *testing.T, e *env) int {
 	t.Helper()
 	n := 0
@@ -172,16 +179,7 @@ func TestStoreUnavailableIs503(t *testing.T) {
 // The bank's return is the last to be turned away: with every slot and its reserve taken
 // it waits for one, and only then is answered 503 with Retry-After.
 func TestBankReturnWaitsForItsReserve(t *testing.T) {
-	arrived, release := make(chan struct{}, 1), make(chan struct{})
-	moka := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		<-release
-		http.Error(w, "down", http.StatusInternalServerError)
-	}))
-	defer moka.Close()
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	defer unblock()
+	moka, arrived, unblock := stuckMoka(t, 1)
 	e := newEnv(t, func(o *checkout.Options) {
 		o.MaxInFlight = 1 // one slot, and a reserve of one for the bank's return
 		o.Merchants[0].MokaBaseURL = moka.URL
