@@ -105,23 +105,32 @@ func (s *Store) runBatch(batch []*write) {
 // runAlone runs the only write of a batch in tx and commits it, or rolls tx back when the
 // write is refused.
 func (s *Store) runAlone(ctx context.Context, tx *sql.Tx, w *write) {
-	ferr := callWrite(ctx, tx, w.fn)
-	var c committed
-	if ferr != nil && !errors.As(ferr, &c) {
+	keep, result := outcome(callWrite(ctx, tx, w.fn))
+	if !keep {
 		if err := tx.Rollback(); err != nil {
-			ferr = fmt.Errorf("%w: rollback: %w", ErrCommitFailed, err)
+			result = fmt.Errorf("%w: rollback: %w", ErrCommitFailed, err)
 		}
-		w.done <- ferr
+		w.done <- result
 		return
 	}
 	if err := tx.Commit(); err != nil {
-		w.done <- fmt.Errorf("%w: commit: %w", ErrCommitFailed, err)
-		return
+		result = fmt.Errorf("%w: commit: %w", ErrCommitFailed, err)
 	}
-	if ferr != nil {
-		ferr = c.err
+	w.done <- result
+}
+
+// outcome tells from a write function's error whether its changes are kept (nil or a
+// committed error) and what its caller is answered once they are.
+func outcome(ferr error) (keep bool, result error) {
+	var c committed
+	switch {
+	case ferr == nil:
+		return true, nil
+	case errors.As(ferr, &c):
+		return true, c.err
+	default:
+		return false, ferr
 	}
-	w.done <- ferr
 }
 
 // runWrite runs fn in a savepoint of tx and returns fn's result for its caller. broken
@@ -130,24 +139,16 @@ func runWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (result, broken error)
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
-	ferr := callWrite(ctx, tx, fn)
-	var c committed
-	if ferr != nil && !errors.As(ferr, &c) {
+	keep, result := outcome(callWrite(ctx, tx, fn))
+	if !keep {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
 			return nil, fmt.Errorf("rollback to savepoint: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
-			return nil, fmt.Errorf("release savepoint: %w", err)
-		}
-		return ferr, nil
 	}
 	if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
 		return nil, fmt.Errorf("release savepoint: %w", err)
 	}
-	if ferr != nil {
-		return c.err, nil
-	}
-	return nil, nil
+	return result, nil
 }
 
 // callWrite runs fn, turning a panic into an error for its caller alone: the committer

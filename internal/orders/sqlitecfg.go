@@ -4,7 +4,7 @@ package orders
 // The SQLite library is the one compiled into github.com/mattn/go-sqlite3; its symbols
 // are linked into the same binary. They are declared weak so that cgo's own trial link of
 // this package alone (which lacks them) succeeds; the program's link binds them to the
-// driver's definitions, and enableQPSG refuses to run should they be missing.
+// driver's definitions, and configureConn fails (so Open fails) should they be missing.
 typedef struct sqlite3 sqlite3;
 typedef struct sqlite3_stmt sqlite3_stmt;
 extern int sqlite3_db_config(sqlite3 *, int op, ...) __attribute__((weak));

@@ -79,7 +79,7 @@ type Store struct {
 
 // Stats counts the committer's work, for tests, benchmarks and metrics.
 type Stats struct {
-	Writes  atomic.Int64 // writes run (each in its own savepoint)
+	Writes  atomic.Int64 // writes run
 	Batches atomic.Int64 // transactions committed or failed
 	Shed    atomic.Int64 // writes refused with ErrOverloaded
 }
@@ -121,15 +121,10 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
-	w, err := sql.Open(writerDriverName, path+"?"+writeParams+busy)
+	w, err := openPool(writerDriverName, path+"?"+writeParams+busy, 1)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	// One connection, never closed for idleness: its statement cache lives as long as it.
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
 	s := &Store{w: w, path: path, now: func() time.Time { return now().UTC() }, maxBatch: opt.MaxBatch}
 	// The schema is made (and WAL mode switched on) by the writer before any reader opens.
 	if err := s.checkPragmas(ctx, w); err != nil {
@@ -140,15 +135,11 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	r, err := sql.Open(driverName, path+"?"+readParams+busy)
+	r, err := openPool(driverName, path+"?"+readParams+busy, opt.ReadConns)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(opt.ReadConns)
-	r.SetMaxIdleConns(opt.ReadConns)
-	r.SetConnMaxIdleTime(0)
-	r.SetConnMaxLifetime(0)
 	if err := s.checkPragmas(ctx, r); err != nil {
 		w.Close()
 		r.Close()
@@ -159,6 +150,20 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 	s.stopped = make(chan struct{})
 	go s.commitLoop()
 	return s, nil
+}
+
+// openPool opens a pool of exactly n connections that are never closed for idleness or
+// age: each keeps its prepared statements for as long as the store is open.
+func openPool(driver, dsn string, n int) (*sql.DB, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	return db, nil
 }
 
 // Close stops taking writes, lets the committer finish the ones queued, and closes the
@@ -273,18 +278,16 @@ func (s *Store) withTx(ctx context.Context, fn txFunc) error {
 	}
 	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	s.mu.RLock()
-	switch {
-	case s.closed:
+	if s.closed {
 		s.mu.RUnlock()
 		return ErrClosed
+	}
+	select {
+	case s.writes <- w:
 	default:
-		select {
-		case s.writes <- w:
-		default:
-			s.mu.RUnlock()
-			s.stats.Shed.Add(1)
-			return ErrOverloaded
-		}
+		s.mu.RUnlock()
+		s.stats.Shed.Add(1)
+		return ErrOverloaded
 	}
 	s.mu.RUnlock()
 	// Wait for the answer even if ctx ends meanwhile: a queued write whose caller has gone
