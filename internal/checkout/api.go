@@ -110,9 +110,6 @@ func (s *Server) handleCreateOrder(c echo.Context) error {
 		}
 		return s.replay(c, rec, hash)
 	}
-	if status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", retryAfter)
-	}
 	return c.JSONBlob(status, answer)
 }
 
@@ -162,9 +159,7 @@ func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (status i
 	}()
 	if err != nil {
 		ae := toAPIError(err)
-		if ae.Status >= 500 {
-			s.logFailure(c, ae.Status, err)
-		}
+		s.logFailure(c, ae.Status, err)
 		b, _ := json.Marshal(errorJSON{Error: errorBody{Code: ae.Code, Message: ae.Message, Field: ae.Field, MokaResultCode: ae.MokaResultCode}})
 		return ae.Status, b, executed
 	}

@@ -127,9 +127,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if isAPIPath(c.Request().URL.Path) {
 		ae := toAPIError(err)
 		s.logFailure(c, ae.Status, err)
-		if ae.Status == http.StatusServiceUnavailable {
-			c.Response().Header().Set("Retry-After", retryAfter)
-		}
 		if ae.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="checkout"`)
 		}
@@ -137,9 +134,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	pe := s.toPageError(err)
-	if pe.Status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", retryAfter)
-	}
 	s.logFailure(c, pe.Status, err)
 	if rerr := s.renderMessage(c, nil, pe); rerr != nil {
 		s.log.Error("render error page", "request_id", requestIDOf(c), "error", rerr.Error())

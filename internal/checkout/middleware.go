@@ -73,6 +73,13 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
+		// Every 503 (load shed, a write the store could not take) may be retried: say when.
+		res := c.Response()
+		res.Before(func() {
+			if res.Status == http.StatusServiceUnavailable {
+				h.Set("Retry-After", retryAfter)
+			}
+		})
 		return next(c)
 	}
 }

@@ -67,6 +67,7 @@ func TestOverloadShedsFastAndStoresNothingWrong(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, api.status, api.body)
 	assert.Equal(t, "1", api.header.Get("Retry-After"))
 	assert.Equal(t, "overloaded", api.json(t)["error"].(map[string]any)["code"])
+	assert.Equal(t, "nosniff", api.header.Get("X-Content-Type-Options"), "a shed answer has the security headers")
 
 	page := e.get("/pay/"+ids[0], "Accept-Language", "tr")
 	assert.Equal(t, http.StatusServiceUnavailable, page.status)

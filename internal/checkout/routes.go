@@ -13,8 +13,9 @@ const returnRoute = "/pay/:order/return/:attempt"
 func (s *Server) routes() {
 	e := s.echo
 	// The access log wraps recovery so that a panic is logged with its 500 status.
-	// limitInFlight comes before anything that costs: a shed request is logged and answered.
-	e.Use(s.requestID(), s.accessLog, s.limitInFlight, s.recoverPanics, s.securityHeaders, middleware.BodyLimit("1M"))
+	// limitInFlight comes before anything that costs; a shed answer is still logged and
+	// carries the security headers.
+	e.Use(s.requestID(), s.accessLog, s.securityHeaders, s.limitInFlight, s.recoverPanics, middleware.BodyLimit("1M"))
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/static/*", s.handleStatic)
