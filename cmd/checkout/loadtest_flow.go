@@ -200,19 +200,27 @@ func (f *payFlow) create(ctx context.Context) error {
 	return nil
 }
 
+// htmlPage takes an answer that must be a 200 HTML page and parses it.
+func htmlPage(resp *http.Response, body []byte, err error) (*goquery.Document, error) {
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, statusErr(resp.StatusCode)
+	}
+	d, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, kindErr("parse")
+	}
+	return d, nil
+}
+
 // page: GET /pay/{id} -> 200 with the card form's action and form token.
 func (f *payFlow) page(ctx context.Context) error {
 	u := f.p.base.JoinPath("pay", f.id)
-	resp, b, err := f.do(ctx, http.MethodGet, u, nil)
+	d, err := htmlPage(f.do(ctx, http.MethodGet, u, nil))
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return statusErr(resp.StatusCode)
-	}
-	d, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
-	if err != nil {
-		return kindErr("parse")
 	}
 	action, _ := d.Find("#card-form").Attr("action")
 	token, _ := d.Find(`#card-form input[name="form_token"]`).Attr("value")
@@ -275,16 +283,9 @@ func (f *payFlow) bankHeader(header ...string) []string {
 // bankGet: GET the bank's page -> 200 with #otp-form. Hold mode stops here: the buyer
 // is looking at the bank's page, about to type the OTP.
 func (f *payFlow) bankGet(ctx context.Context) error {
-	resp, b, err := f.do(ctx, http.MethodGet, f.bankPage, nil, f.bankHeader()...)
+	d, err := htmlPage(f.do(ctx, http.MethodGet, f.bankPage, nil, f.bankHeader()...))
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return statusErr(resp.StatusCode)
-	}
-	d, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
-	if err != nil {
-		return kindErr("parse")
 	}
 	action, ok := d.Find("#otp-form").Attr("action")
 	if !ok {
@@ -298,16 +299,9 @@ func (f *payFlow) bankGet(ctx context.Context) error {
 
 // otp: POST otp=123456 to the bank's #otp-form -> 200 with #return-form.
 func (f *payFlow) otp(ctx context.Context) error {
-	resp, b, err := f.postForm(ctx, f.otpAction, url.Values{"otp": {sandbox.DemoOTP}}, f.bankHeader("Sec-Fetch-Site", "same-origin")...)
+	d, err := htmlPage(f.postForm(ctx, f.otpAction, url.Values{"otp": {sandbox.DemoOTP}}, f.bankHeader("Sec-Fetch-Site", "same-origin")...))
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return statusErr(resp.StatusCode)
-	}
-	d, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
-	if err != nil {
-		return kindErr("parse")
 	}
 	form := d.Find("#return-form")
 	target, ok := form.Attr("action")
