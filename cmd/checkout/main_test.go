@@ -200,3 +200,42 @@ func TestPortClashIsAClearError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "sandbox: listen on "+taken.Addr().String())
 }
+
+// `checkout sandbox` listens where CHECKOUT_SANDBOX_ADDR says, as `checkout serve` does,
+// and -addr wins over it. Each run is asked over HTTP at the address it printed.
+func TestSandboxCommandAddrFromEnv(t *testing.T) {
+	addrs := freeAddrs(t, 3)
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // where the sandbox must answer
+	}{
+		{"environment", map[string]string{"CHECKOUT_SANDBOX_ADDR": addrs[0]}, nil, addrs[0]},
+		{"-addr wins", map[string]string{"CHECKOUT_SANDBOX_ADDR": addrs[0]}, []string{"-addr", addrs[1]}, addrs[1]},
+		{"public URL from the environment", map[string]string{
+			"CHECKOUT_SANDBOX_ADDR": addrs[2], "CHECKOUT_SANDBOX_PUBLIC_URL": "http://sandbox.test:9999",
+		}, nil, addrs[2]},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRun(t, tc.env, append([]string{"sandbox"}, tc.args...)...)
+			public := tc.env["CHECKOUT_SANDBOX_PUBLIC_URL"]
+			if public == "" {
+				public = "http://" + tc.want
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(r.stdout.String(), "Moka sandbox: "+public+"\n") {
+				select {
+				case err := <-r.done:
+					t.Fatalf("sandbox stopped early: %v\n%s", err, tail(r.stderr.String()))
+				case <-time.After(20 * time.Millisecond):
+				}
+				require.True(t, time.Now().Before(deadline), "sandbox did not start; stdout: %s", r.stdout.String())
+			}
+			resp := r.get(t, "http://"+tc.want+"/")
+			assert.Equal(t, http.StatusOK, resp.StatusCode, "the sandbox answers at %s", tc.want)
+			r.stop(t)
+		})
+	}
+}

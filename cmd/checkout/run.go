@@ -23,7 +23,8 @@ Commands:
   serve        run from a config file: -config FILE or CHECKOUT_CONFIG
                (see configs/checkout.example.yaml); also starts the sandbox and the
                storefront when the config enables them
-  sandbox      run the Moka sandbox alone: -addr 127.0.0.1:8081
+  sandbox      run the Moka sandbox alone: -addr 127.0.0.1:8081 (or CHECKOUT_SANDBOX_ADDR),
+               -public-url (or CHECKOUT_SANDBOX_PUBLIC_URL)
   link         print a signed storefront link: -merchant -reference -amount -currency
                -description -installments -return-url -locale -expires [-config FILE]
   healthcheck  exit 0 when the server answers: -url (default /healthz at CHECKOUT_ADDR,
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return runServe(ctx, flags, getenv, stdout, stderr)
 	case "sandbox":
-		return runSandbox(ctx, flags, stdout, stderr)
+		return runSandbox(ctx, flags, getenv, stdout, stderr)
 	case "link":
 		return runLink(flags, getenv, time.Now(), stdout, stderr)
 	case "healthcheck":
@@ -100,10 +101,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return start(ctx, cfg, stdout, stderr, nil)
 }
 
-func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runSandbox runs the Moka sandbox alone. CHECKOUT_SANDBOX_ADDR and
+// CHECKOUT_SANDBOX_PUBLIC_URL, the same settings `checkout serve` reads, give the
+// defaults; the flags win over them.
+func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	addr := fs.String("addr", config.DefaultSandboxAddr, "listen address")
-	publicURL := fs.String("public-url", "", "URL browsers reach the sandbox at (default http://<addr>)")
+	defaultAddr := getenv(config.EnvSandboxAddr)
+	if defaultAddr == "" {
+		defaultAddr = config.DefaultSandboxAddr
+	}
+	addr := fs.String("addr", defaultAddr, "listen address (overrides $"+config.EnvSandboxAddr+")")
+	publicURL := fs.String("public-url", getenv(config.EnvSandboxPublicURL),
+		"URL browsers reach the sandbox at (overrides $"+config.EnvSandboxPublicURL+"; default http://<addr>)")
 	if done, err := parseFlags(fs, args, stderr); done {
 		return err
 	}

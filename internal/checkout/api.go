@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -52,65 +51,105 @@ func apiMerchant(c echo.Context) *merchant {
 	return m
 }
 
-// handleCreateOrder creates an order. With an Idempotency-Key, the answer is stored and
-// given again to a repeat with the same body; a different body under the same key is
-// refused with 409.
+// handleCreateOrder creates an order. With an Idempotency-Key, the answer is stored in
+// the order's own transaction and given again to a repeat with the same body; a different
+// body under the same key is refused with 409.
 //
 // Two rules, as Stripe has them, keep a key usable after a mistake:
 //   - Only a request that passed validation and started executing stores its answer: the
-//     201, and any answer decided after that (a duplicate reference, a store conflict). A
-//     400 from the input checks (bad JSON, unknown field, invalid amount...) is not stored,
-//     so the merchant can fix the body and retry with the same key. Neither is a 5xx, which
-//     may succeed on a retry.
+//     201, and any answer decided after that (a duplicate reference). A 400 from the
+//     input checks (bad JSON, unknown field, invalid amount...) is not stored, so the
+//     merchant can fix the body and retry with the same key. Neither is a 5xx, which may
+//     succeed on a retry.
 //   - The body is compared by the SHA-256 of its compacted JSON (json.Compact), so the
 //     same JSON with other whitespace is the same request. Key order and string escapes
 //     still count: reordered fields are a different body. A body that is not JSON is
 //     hashed as it is; it fails validation and is never stored anyway.
 func (s *Server) handleCreateOrder(c echo.Context) error {
 	m := apiMerchant(c)
+	body, err := readAPIBody(c)
+	if err != nil {
+		return err
+	}
+	answer := func(o *orders.Order, _ *orders.Action, err error) (int, []byte) {
+		if err != nil {
+			return errorAnswer(err)
+		}
+		b, jerr := json.Marshal(s.orderJSON(o))
+		if jerr != nil {
+			return http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		}
+		return http.StatusCreated, b
+	}
+	idem, err := s.idemFor(c, m, body, answer)
+	if err != nil {
+		return err
+	}
+	if idem != nil {
+		if done, err := s.replayKnown(c, idem); done || err != nil {
+			return err
+		}
+	}
+	o, err := s.parseOrder(m, body)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateOrderIdem(c.Request().Context(), o, idem); err != nil {
+		return s.answerRefusal(c, idem, err)
+	}
+	status, b := answer(o, nil, nil)
+	return c.JSONBlob(status, b)
+}
+
+// readAPIBody reads a request body of at most maxAPIBody bytes.
+func readAPIBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxAPIBody+1))
 	if len(body) > maxAPIBody || errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
-		return errBodyTooLarge
+		return nil, errBodyTooLarge
 	}
 	if err != nil {
-		return badRequest("invalid_json", "", "the body could not be read")
+		return nil, badRequest("invalid_json", "", "the body could not be read")
 	}
-	ctx := c.Request().Context()
-	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
-	if len(key) > 255 {
-		return badRequest("idempotency_key_invalid", "Idempotency-Key", "the Idempotency-Key must be at most 255 characters")
-	}
-	hash := requestHash(body)
-	if key != "" {
-		defer s.idempotency.lock(m.ID + "\x00" + key)()
-		rec, err := s.store.LookupIdempotency(ctx, m.ID, key)
-		switch {
-		case err == nil:
-			return s.replay(c, rec, hash)
-		case !errors.Is(err, orders.ErrNotFound):
-			return err
-		}
-	}
+	return body, nil
+}
 
-	status, answer, executed := s.createOrder(c, m, body)
-	if key != "" && executed && status < 500 {
-		// Saved even if the merchant has gone: a retry with the key must get this answer.
-		rec, err := s.store.SaveIdempotency(context.WithoutCancel(ctx), orders.IdempotencyRecord{
-			MerchantID: m.ID, Key: key, RequestHash: hash, StatusCode: status, Body: answer,
-		})
-		if err != nil && status == http.StatusCreated {
-			// The order is stored: answer it, never "nothing was written". A retry with
-			// the key then finds the reference taken (duplicate_reference), as after a
-			// crash between the two writes (docs/decisions.md, Idempotency).
-			s.log.Error("idempotency answer not saved for a created order", "request_id", requestIDOf(c), "error", err.Error())
-			return c.JSONBlob(status, answer)
-		}
-		if err != nil {
-			return err
-		}
-		return s.replay(c, rec, hash)
+// idemFor reads the request's Idempotency-Key: nil without one. answer builds the answer
+// stored for the key, inside the write's transaction.
+func (s *Server) idemFor(c echo.Context, m *merchant, body []byte, answer func(*orders.Order, *orders.Action, error) (int, []byte)) (*orders.Idem, error) {
+	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
+	if key == "" {
+		return nil, nil
 	}
-	return c.JSONBlob(status, answer)
+	if len(key) > 255 {
+		return nil, badRequest("idempotency_key_invalid", "Idempotency-Key", "the Idempotency-Key must be at most 255 characters")
+	}
+	return &orders.Idem{MerchantID: m.ID, Key: key, RequestHash: requestHash(body), Answer: answer}, nil
+}
+
+// replayKnown answers from the key's record when it has one (done true). The write
+// checks the key again in its own transaction; this only spares a repeat the work.
+func (s *Server) replayKnown(c echo.Context, idem *orders.Idem) (done bool, err error) {
+	rec, err := s.store.LookupIdempotency(c.Request().Context(), idem.MerchantID, idem.Key)
+	switch {
+	case errors.Is(err, orders.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return true, err
+	}
+	return true, s.replayRecord(c, idem, rec)
+}
+
+// parseOrder reads and checks a new order's body.
+func (s *Server) parseOrder(m *merchant, body []byte) (*orders.Order, error) {
+	var req createOrderRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, err
+	}
+	in, err := req.toInput()
+	if err != nil {
+		return nil, err
+	}
+	return s.validateOrder(m, in)
 }
 
 // requestHash identifies a request body for Idempotency-Key: the hex SHA-256 of its
@@ -124,50 +163,28 @@ func requestHash(body []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// replay answers with a stored idempotent answer, or 409 when the key was first used
-// for a different body.
-func (s *Server) replay(c echo.Context, rec *orders.IdempotencyRecord, hash string) error {
-	if subtle.ConstantTimeCompare([]byte(rec.RequestHash), []byte(hash)) != 1 {
+// replayRecord answers with a key's stored answer, or 409 when the key was first used for
+// a different body. A key whose action was at Moka when its process stopped has no
+// answer: while the action is pending that is 409 idempotency_in_progress; once
+// reconciliation has settled it, the answer is built from the action.
+func (s *Server) replayRecord(c echo.Context, idem *orders.Idem, rec *orders.IdempotencyRecord) error {
+	if subtle.ConstantTimeCompare([]byte(rec.RequestHash), []byte(idem.RequestHash)) != 1 {
 		return &apiError{Status: http.StatusConflict, Code: "idempotency_key_reused", Field: "Idempotency-Key",
 			Message: "this Idempotency-Key was used with a different request body"}
 	}
-	return c.JSONBlob(rec.StatusCode, rec.Body)
-}
-
-// createOrder runs the creation and returns the answer as status and JSON body, errors
-// included, so that an idempotent repeat can be given the very same bytes. executed is
-// false when the input checks refused the request before anything was done.
-func (s *Server) createOrder(c echo.Context, m *merchant, body []byte) (status int, answer []byte, executed bool) {
-	o, err := func() (*orders.Order, error) {
-		var req createOrderRequest
-		if err := decodeStrict(body, &req); err != nil {
-			return nil, err
-		}
-		in, err := req.toInput()
-		if err != nil {
-			return nil, err
-		}
-		o, err := s.validateOrder(m, in)
-		if err != nil {
-			return nil, err
-		}
-		executed = true
-		if err := s.store.CreateOrder(c.Request().Context(), o); err != nil {
-			return nil, err
-		}
-		return o, nil
-	}()
-	if err != nil {
-		ae := toAPIError(err)
-		s.logFailure(c, ae.Status, err)
-		b, _ := json.Marshal(errorJSON{Error: errorBody{Code: ae.Code, Message: ae.Message, Field: ae.Field, MokaResultCode: ae.MokaResultCode}})
-		return ae.Status, b, executed
+	if !rec.InProgress() {
+		return c.JSONBlob(rec.StatusCode, rec.Body)
 	}
-	b, err := json.Marshal(s.orderJSON(o))
+	o, a, err := s.store.GetAction(c.Request().Context(), rec.ActionID)
 	if err != nil {
-		return http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`), executed
+		return err
 	}
-	return http.StatusCreated, b, executed
+	if a.Status == orders.ActionPending {
+		return &apiError{Status: http.StatusConflict, Code: "idempotency_in_progress", Field: "Idempotency-Key",
+			Message: "a request with this Idempotency-Key is still waiting for Moka's answer; retry later"}
+	}
+	status, b := idem.Answer(o, a, nil)
+	return c.JSONBlob(status, b)
 }
 
 // handleGetOrder shows one of the merchant's orders; another merchant's order is 404.
@@ -178,19 +195,6 @@ func (s *Server) handleGetOrder(c echo.Context) error {
 	}
 	if o.MerchantID != apiMerchant(c).ID {
 		return orders.ErrNotFound
-	}
-	return c.JSON(http.StatusOK, s.orderJSON(o))
-}
-
-// handleFindOrder finds one of the merchant's orders by its reference.
-func (s *Server) handleFindOrder(c echo.Context) error {
-	ref := c.QueryParam("reference")
-	if ref == "" {
-		return badRequest("reference_invalid", "reference", "the reference query parameter is required")
-	}
-	o, err := s.store.GetOrderByReference(c.Request().Context(), apiMerchant(c).ID, ref)
-	if err != nil {
-		return err
 	}
 	return c.JSON(http.StatusOK, s.orderJSON(o))
 }

@@ -217,9 +217,15 @@ type orderJSON struct {
 	ExpiresAt          time.Time       `json:"expires_at"`
 	PaidAt             *time.Time      `json:"paid_at,omitempty"`
 	ApprovedAt         *time.Time      `json:"approved_at,omitempty"`
-	Attempts           []attemptJSON   `json:"attempts"`
-	Captures           []captureJSON   `json:"captures"`
-	Refunds            []refundJSON    `json:"refunds"`
+	// The money: paid (captured, for manual capture), refunded and still refundable.
+	PaidAmount       *string       `json:"paid_amount,omitempty"`
+	RefundedAmount   *string       `json:"refunded_amount,omitempty"`
+	RefundableAmount *string       `json:"refundable_amount,omitempty"`
+	Attempts         []attemptJSON `json:"attempts"`
+	Captures         []actionJSON  `json:"captures"`
+	Refunds          []actionJSON  `json:"refunds"`
+	Voids            []actionJSON  `json:"voids"`
+	Approvals        []actionJSON  `json:"approvals"`
 }
 
 type subDealerJSON struct {
@@ -232,6 +238,8 @@ type subDealerJSON struct {
 	GroupRevenueAmount          *string `json:"group_revenue_amount,omitempty"`
 	AmountToBeCommissioned      *string `json:"amount_to_be_commissioned,omitempty"`
 	IsIncludedFixedAmount       bool    `json:"is_included_fixed_amount,omitempty"`
+	// ApprovedAt: when this sub-dealer's share of a pool payment was approved.
+	ApprovedAt *time.Time `json:"approved_at,omitempty"`
 }
 
 type basketJSON struct {
@@ -259,19 +267,6 @@ type attemptJSON struct {
 	CompletedAt   *time.Time           `json:"completed_at,omitempty"`
 }
 
-type captureJSON struct {
-	ID        string    `json:"id"`
-	Amount    string    `json:"amount"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-type refundJSON struct {
-	ID        string    `json:"id"`
-	Amount    string    `json:"amount"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
 func (s *Server) orderJSON(o *orders.Order) orderJSON {
 	status := o.Status
 	if status == orders.StatusOpen && !s.now().Before(o.ExpiresAt) {
@@ -286,7 +281,12 @@ func (s *Server) orderJSON(o *orders.Order) orderJSON {
 		CheckoutURL: s.opts.PublicURL + "/pay/" + o.ID,
 		CreatedAt:   o.CreatedAt, UpdatedAt: o.UpdatedAt, ExpiresAt: o.ExpiresAt,
 		PaidAt: o.PaidAt, ApprovedAt: o.ApprovedAt,
-		Attempts: []attemptJSON{}, Captures: []captureJSON{}, Refunds: []refundJSON{},
+		Attempts: []attemptJSON{}, Captures: []actionJSON{}, Refunds: []actionJSON{},
+		Voids: []actionJSON{}, Approvals: []actionJSON{},
+	}
+	approvedAt := map[int64]*time.Time{}
+	for _, ap := range o.Approvals {
+		approvedAt[ap.DealerID] = &ap.ApprovedAt
 	}
 	for _, sd := range o.SubDealers {
 		out.SubDealers = append(out.SubDealers, subDealerJSON{
@@ -298,6 +298,7 @@ func (s *Server) orderJSON(o *orders.Order) orderJSON {
 			GroupRevenueAmount:          moneyPtr(sd.GroupRevenueAmount),
 			AmountToBeCommissioned:      moneyPtr(sd.AmountToBeCommissioned),
 			IsIncludedFixedAmount:       sd.IsIncludedFixedAmount,
+			ApprovedAt:                  approvedAt[sd.DealerID],
 		})
 	}
 	for _, b := range o.Basket {
@@ -311,11 +312,14 @@ func (s *Server) orderJSON(o *orders.Order) orderJSON {
 			CreatedAt: a.CreatedAt, CompletedAt: a.CompletedAt,
 		})
 	}
-	for _, c := range o.Captures {
-		out.Captures = append(out.Captures, captureJSON{ID: c.ID, Amount: money(c.Amount), CreatedAt: c.CreatedAt})
+	for _, a := range o.Actions {
+		list := map[orders.ActionKind]*[]actionJSON{orders.ActionCapture: &out.Captures, orders.ActionRefund: &out.Refunds,
+			orders.ActionVoid: &out.Voids, orders.ActionApprove: &out.Approvals}[a.Kind]
+		*list = append(*list, toActionJSON(a))
 	}
-	for _, r := range o.Refunds {
-		out.Refunds = append(out.Refunds, refundJSON{ID: r.ID, Amount: money(r.Amount), Status: r.Status, CreatedAt: r.CreatedAt})
+	if o.Payment() != nil {
+		paid, refunded, left := money(o.PaidAmount()), money(o.RefundedAmount()), money(o.RefundableAmount())
+		out.PaidAmount, out.RefundedAmount, out.RefundableAmount = &paid, &refunded, &left
 	}
 	return out
 }

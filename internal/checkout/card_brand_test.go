@@ -13,7 +13,7 @@ func TestCardBrand(t *testing.T) {
 		"5127541122223332": "mastercard",
 		"2223000048400011": "mastercard",
 		"378282246310005":  "amex",
-		"9792030000000000": "troy",
+		"9792030000000000": "troy", // a Troy BIN (979203); its "2030" is no expiry year
 		"6500000000000002": "troy",
 		"5890040000000016": "maestro",
 		"5018000000000009": "maestro",

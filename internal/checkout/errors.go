@@ -93,10 +93,16 @@ func toAPIError(err error) *apiError {
 		case orders.CodeNotFound:
 			status = http.StatusNotFound
 		case orders.CodeDuplicateReference, orders.CodeAttemptInFlight, orders.CodeOrderNotPayable,
-			orders.CodeOrderExpired, orders.CodeAttemptsExhausted, orders.CodeInvalidTransition:
+			orders.CodeOrderExpired, orders.CodeAttemptsExhausted, orders.CodeInvalidTransition,
+			orders.CodeActionInProgress, orders.CodeRefundInProgress, orders.CodeNotPoolPayment,
+			orders.CodeAlreadyApproved, orders.CodeRefundNotYetPossible, orders.CodeVoidWindowClosed,
+			orders.CodeNothingToRefund:
 			status = http.StatusConflict
-		case orders.CodeUnknownMerchant, orders.CodeInvalidFormToken:
+		case orders.CodeUnknownMerchant, orders.CodeInvalidFormToken, orders.CodeInvalidCursor:
 			status = http.StatusBadRequest
+		case orders.CodeAmountInvalid, orders.CodeSubDealersInvalid:
+			// Well-formed, but not what this order allows (more than authorised or left).
+			status = http.StatusUnprocessableEntity
 		case orders.CodeUnavailable:
 			// Nothing was written; the same request may be sent again.
 			return &apiError{Status: http.StatusServiceUnavailable, Code: oe.Code,
@@ -106,7 +112,7 @@ func toAPIError(err error) *apiError {
 		if status == http.StatusInternalServerError {
 			msg = "internal error"
 		}
-		return &apiError{Status: status, Code: oe.Code, Message: msg, Field: oe.Field}
+		return &apiError{Status: status, Code: oe.Code, Message: msg, Field: oe.Field, MokaResultCode: mokaCodeOf[oe.Code]}
 	}
 	if ae := mokaAPIError(err); ae != nil {
 		return ae

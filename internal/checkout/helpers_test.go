@@ -53,6 +53,24 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// bankOverride holds a handler that may answer sandbox requests in the sandbox's place.
+type bankOverride struct {
+	mu sync.Mutex
+	f  func(http.ResponseWriter, *http.Request) bool
+}
+
+func (o *bankOverride) get() func(http.ResponseWriter, *http.Request) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.f
+}
+
+func (o *bankOverride) set(f func(http.ResponseWriter, *http.Request) bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.f = f
+}
+
 // syncBuffer collects log lines written from many goroutines.
 type syncBuffer struct {
 	mu    sync.Mutex
@@ -81,11 +99,15 @@ type env struct {
 	url     string // checkout public URL
 	bankURL string // sandbox URL
 	bank    *sandbox.Server
-	store   *orders.Store
-	server  *checkout.Server
-	clock   *clock
-	logs    *syncBuffer
-	client  *http.Client
+	// override, when set, answers a sandbox request in its place (returning true).
+	override *bankOverride
+	dbPath   string           // the SQLite file
+	opts     checkout.Options // what the server was built with
+	store    *orders.Store
+	server   *checkout.Server
+	clock    *clock
+	logs     *syncBuffer
+	client   *http.Client
 }
 
 type envOption func(*checkout.Options)
@@ -97,12 +119,22 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 
 	bankSrv := httptest.NewUnstartedServer(nil)
 	bankURL := "http://" + bankSrv.Listener.Addr().String()
-	bank := sandbox.New(sandbox.DemoConfig(bankURL))
-	bankSrv.Config.Handler = bank
+	bankCfg := sandbox.DemoConfig(bankURL)
+	bankCfg.Now = clk.Now   // one clock: the sandbox's days are the checkout's
+	bankCfg.RefundDelay = 0 // refunds complete when a test says so (bank.CompleteRefunds)
+	bank := sandbox.New(bankCfg)
+	override := &bankOverride{}
+	bankSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := override.get(); f != nil && f(w, r) {
+			return
+		}
+		bank.ServeHTTP(w, r)
+	})
 	bankSrv.Start()
 	t.Cleanup(bankSrv.Close)
 
-	store, err := orders.Open(ctx, filepath.Join(t.TempDir(), "checkout.db"), clk.Now)
+	dbPath := filepath.Join(t.TempDir(), "checkout.db")
+	store, err := orders.Open(ctx, dbPath, clk.Now)
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
 
@@ -144,12 +176,34 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Cleanup(srv.Close)
 
 	return &env{
-		t: t, url: publicURL, bankURL: bankURL, bank: bank, store: store, server: s, clock: clk, logs: logs,
+		t: t, url: publicURL, bankURL: bankURL, bank: bank, override: override, store: store, server: s, clock: clk, logs: logs,
+		dbPath: dbPath, opts: o,
 		client: &http.Client{
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+}
+
+// secondInstance starts another checkout process's worth of server (its own store on
+// the same SQLite file, its own HTTP server) and returns an env that talks to it.
+func (e *env) secondInstance() *env {
+	e.t.Helper()
+	store, err := orders.Open(context.Background(), e.dbPath, e.clock.Now)
+	require.NoError(e.t, err)
+	e.t.Cleanup(func() { store.Close() })
+	srv := httptest.NewUnstartedServer(nil)
+	o := e.opts
+	o.Store = store
+	o.PublicURL = "http://" + srv.Listener.Addr().String()
+	s, err := checkout.New(o)
+	require.NoError(e.t, err)
+	srv.Config.Handler = s
+	srv.Start()
+	e.t.Cleanup(srv.Close)
+	two := *e
+	two.url, two.store, two.server, two.opts = o.PublicURL, store, s, o
+	return &two
 }
 
 // response is a read answer.

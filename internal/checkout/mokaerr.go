@@ -3,6 +3,7 @@ package checkout
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +14,17 @@ import (
 // mokaAPIError maps a failed Moka call to a 502 answer carrying Moka's result code, or
 // returns nil when err did not come from Moka.
 func mokaAPIError(err error) *apiError {
+	var full *moka.FullMinuteError
+	switch {
+	case errors.As(err, &full):
+		// GET /api/v1/transactions: a minute Moka cannot list whole.
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "too_many_transactions",
+			Message: fmt.Sprintf("Moka holds %d or more records in the minute from %s and lists no more than that; "+
+				"narrow the list with type, status or sub_dealer_id", moka.MaxTrxListRecords, full.Start.Format(time.RFC3339))}
+	case errors.Is(err, moka.ErrTrxListTooManyCalls):
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "window_too_dense",
+			Message: "the window holds too many transactions to list in one request; ask for a shorter window or add filters"}
+	}
 	var me *moka.Error
 	if errors.As(err, &me) {
 		return &apiError{Status: http.StatusBadGateway, Code: "moka_error",
@@ -91,7 +103,7 @@ func mokaMessage(err error) (string, bool) {
 }
 
 // newMokaClient builds the merchant's Moka client.
-func newMokaClient(m Merchant, timeout time.Duration) payer {
+func newMokaClient(m Merchant, timeout time.Duration) *moka.Client {
 	return moka.New(m.MokaBaseURL, m.Moka, moka.WithTimeout(timeout))
 }
 

@@ -32,5 +32,10 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1", s.requireAPIKey)
 	api.POST("/orders", s.handleCreateOrder)
 	api.GET("/orders/:id", s.handleGetOrder)
-	api.GET("/orders", s.handleFindOrder)
+	api.POST("/orders/:id/capture", s.handleCapture)
+	api.POST("/orders/:id/approve", s.handleApprove)
+	api.POST("/orders/:id/cancel", s.handleCancel)
+	api.POST("/orders/:id/refunds", s.handleRefund)
+	api.GET("/orders", s.handleListOrders)
+	api.GET("/transactions", s.handleTransactions)
 }

@@ -79,6 +79,7 @@ type merchant struct {
 	keyHash     []byte   // decoded APIKeyHash
 	bankOrigins []string // Moka's origin and ThreeDOrigins: CSP form-action, checked 3-D URLs
 	moka        payer
+	ops         operator
 }
 
 // Server is the checkout's HTTP server. It is an http.Handler.
@@ -91,8 +92,6 @@ type Server struct {
 	istanbul  *time.Location
 	merchants map[string]*merchant
 	ordered   []*merchant // in configuration order, for API key lookup
-
-	idempotency keyLocks
 
 	slots       chan struct{} // one per request in flight (limitInFlight)
 	returnSlots chan struct{} // the bank return's reserve
@@ -197,11 +196,13 @@ func (s *Server) newMerchant(cfg Merchant) (*merchant, error) {
 			return nil, fmt.Errorf("checkout: merchant %q: 3-D origin %q is not scheme://host[:port]", cfg.ID, o)
 		}
 	}
+	client := newMokaClient(cfg, s.opts.MokaTimeout)
 	return &merchant{
 		Merchant:    cfg,
 		keyHash:     key,
 		bankOrigins: bankOrigins(cfg),
-		moka:        newMokaClient(cfg, s.opts.MokaTimeout),
+		moka:        client,
+		ops:         client,
 	}, nil
 }
 

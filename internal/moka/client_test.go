@@ -150,7 +150,7 @@ func TestUnusableAnswers(t *testing.T) {
 		{"no CodeForHash", http.StatusOK, `{"Data":{"Url":"https://bank.example/3d","CodeForHash":" "},"ResultCode":"Success"}`, moka.ErrMalformedResponse},
 		{"no Url", http.StatusOK, `{"Data":{"Url":"","CodeForHash":"X"},"ResultCode":"Success"}`, moka.ErrMalformedResponse},
 		{"script Url", http.StatusOK, `{"Data":{"Url":"javascript:alert(1)","CodeForHash":"X"},"ResultCode":"Success"}`, moka.ErrMalformedResponse},
-		{"answer over 1 MiB", http.StatusOK, `{"ResultCode":"Success","Data":{"Url":"https://bank.example/3d","CodeForHash":"` + strings.Repeat("A", 1<<20) + `"}}`, moka.ErrMalformedResponse},
+		{"answer over 8 MiB", http.StatusOK, `{"ResultCode":"Success","Data":{"Url":"https://bank.example/3d","CodeForHash":"` + strings.Repeat("A", 8<<20) + `"}}`, moka.ErrMalformedResponse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
@@ -15,7 +17,7 @@ import (
 func TestSecretsNeverPrint(t *testing.T) {
 	creds := moka.Credentials{DealerCode: "dealer-1", Username: "user-1", Password: "s3cret-pass"}
 	req := moka.ThreeDRequest{CardHolderFullName: "Ayse", CardNumber: "4183441122223339", ExpMonth: "12",
-		ExpYear: "2030", CvcNumber: "7391", Amount: moka.NewAmount(decimal.RequireFromString("150.00")),
+		ExpYear: strconv.Itoa(time.Now().Year() + 3), CvcNumber: "7391", Amount: moka.NewAmount(decimal.RequireFromString("150.00")),
 		Currency: "TL", OtherTrxCode: "OTC-1"}
 	auth := creds.Authentication()
 	var buf bytes.Buffer

@@ -211,8 +211,11 @@ type PaymentDetailRequest struct {
 	OtherTrxCode string `json:"OtherTrxCode"`
 }
 
-// PaymentDetailResult is the Data of GetDealerPaymentTrxDetailList.
+// PaymentDetailResult is the Data of GetDealerPaymentTrxDetailList. IsSuccessful is true
+// on every answer Moka's test host gives with ResultCode Success, as in the bank-result
+// answers; the client does not depend on it.
 type PaymentDetailResult struct {
+	IsSuccessful         bool          `json:"IsSuccessful"`
 	PaymentDetail        PaymentDetail `json:"PaymentDetail"`
 	PaymentTrxDetailList []Trx         `json:"PaymentTrxDetailList"`
 }

@@ -11,8 +11,8 @@ import (
 // DateLayout is the Go layout of GetPaymentTrxList's dates ("yyyy-MM-dd HH:mm").
 const DateLayout = "2006-01-02 15:04"
 
-// Validate checks a capture: a payment named, a positive amount in kuruş, and sub-dealers
-// named once each whose amounts add up to Amount.
+// Validate checks a capture: a payment named, a positive amount in kuruş, and (for a
+// marketplace payment) sub-dealers named once each whose amounts add up to Amount.
 func (r CaptureRequest) Validate() error {
 	if err := checkPaymentID(r.VirtualPosOrderID, r.OtherTrxCode); err != nil {
 		return err
@@ -23,8 +23,8 @@ func (r CaptureRequest) Validate() error {
 	return checkParts(r.SubDealer, true, r.Amount.Decimal)
 }
 
-// Validate checks an approval or its undo: a payment named and at least one sub-dealer,
-// each named once.
+// Validate checks an approval or its undo: a payment named and its sub-dealers (none: the
+// whole payment of a plain dealer), each named once.
 func (r ApproveRequest) Validate() error {
 	if err := checkPaymentID(r.VirtualPosOrderID, r.OtherTrxCode); err != nil {
 		return err
@@ -131,12 +131,13 @@ func checkPaymentID(virtualPosOrderID, otherTrxCode string) error {
 	return nil
 }
 
-// checkParts requires at least one sub-dealer, each named once; amounts, where given,
-// are not negative and in kuruş. With needSum every part carries an amount and the
-// amounts add up to total.
+// checkParts checks the sub-dealers of a marketplace payment's capture, approval or
+// refund: each named once; amounts, where given, not negative and in kuruş; with needSum
+// every part carries an amount and the amounts add up to total. No parts at all is a
+// payment of a plain dealer (DoDirectPaymentThreeD), which has no sub-dealers to name.
 func checkParts(parts []SubDealerPart, needSum bool, total decimal.Decimal) error {
 	if len(parts) == 0 {
-		return invalid("SubDealer", "at least one sub-dealer is required")
+		return nil
 	}
 	seen := make(map[Int]bool, len(parts))
 	sum := decimal.Zero

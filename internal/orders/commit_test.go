@@ -130,8 +130,8 @@ func TestBatchCommitFailureFailsExactlyTheBatch(t *testing.T) {
 			if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO captures (id, order_id, amount, created_at)
-				VALUES ('cap_x', 'ord_missing', '1.00', '2000-01-01T00:00:00.000000000Z')`)
+			_, err := tx.ExecContext(ctx, `INSERT INTO approvals (order_id, dealer_id, action_id, approved_at)
+				VALUES ('ord_missing', 1, 'act_x', '2000-01-01T00:00:00.000000000Z')`)
 			return err
 		})
 	}()
@@ -152,7 +152,7 @@ func TestBatchCommitFailureFailsExactlyTheBatch(t *testing.T) {
 		assert.NotContains(t, err.Error(), "locked")
 	}
 	assert.Equal(t, 0, countRows(t, s, "orders"))
-	assert.Equal(t, 0, countRows(t, s, "captures"))
+	assert.Equal(t, 0, countRows(t, s, "approvals"))
 
 	// The committer goes on: the next batch commits.
 	again := testOrder("a")
@@ -328,12 +328,12 @@ func TestWriteAloneRefusedOrFailedLeavesNothing(t *testing.T) {
 		if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO captures (id, order_id, amount, created_at)
-			VALUES ('cap_x', 'ord_missing', '1.00', '2000-01-01T00:00:00.000000000Z')`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO approvals (order_id, dealer_id, action_id, approved_at)
+			VALUES ('ord_missing', 1, 'act_x', '2000-01-01T00:00:00.000000000Z')`)
 		return err
 	})
 	assert.ErrorIs(t, err, ErrCommitFailed)
-	assert.Equal(t, 0, countRows(t, s, "captures"))
+	assert.Equal(t, 0, countRows(t, s, "approvals"))
 
 	require.NoError(t, s.CreateOrder(context.Background(), testOrder("b")))
 	assert.Equal(t, 2, countRows(t, s, "orders"))

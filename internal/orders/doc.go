@@ -1,5 +1,5 @@
-// Package orders holds the domain of the checkout: orders, payment attempts, captures,
-// refunds and events, the status machine that moves an order between states, and the
+// Package orders holds the domain of the checkout: orders, payment attempts, merchant
+// actions (captures, voids, refunds, pool approvals), Idempotency-Keys and events, the status machine that moves an order between states, and the
 // SQLite store that keeps them. It knows nothing of HTTP or of Moka's wire format.
 //
 // # How the store writes
@@ -60,4 +60,21 @@
 //   - Close stops taking writes (ErrClosed), finishes those queued, then closes.
 //   - Another process writing the same file (the sqlite3 shell, a test) takes SQLite's
 //     lock in the ordinary way; the busy timeout covers that case only.
+//
+// # Merchant actions
+//
+// A capture, void, refund or approval is an Action row. BeginAction checks the request
+// against the order (its status, amounts, the sub-dealers' parts, Moka's day rules in
+// Turkey time: a void only on the payment's day before 22:00, a refund from the next day,
+// a full refund on the day becoming a void) and writes the action pending before Moka is
+// called, in the transaction that also claims the Idempotency-Key. FinishAction records
+// Moka's answer with the order's change, its event and the key's answer in one
+// transaction. A unique partial index allows one pending action per order, so a second
+// racing action is refused on any number of processes sharing the database. An action
+// whose answer was lost stays pending until reconciliation settles it from Moka's
+// records; a refund request stays requested until Moka's refund transaction appears.
+//
+// An Idempotency-Key (Idem) is stored by the write it answers: the answer bytes are built
+// by a callback inside the transaction, so a crash keeps both or neither, and the key is
+// checked inside the transaction, so two requests with one key never both pass.
 package orders

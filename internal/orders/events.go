@@ -57,14 +57,35 @@ type eventAttempt struct {
 	ResultMessage string        `json:"result_message,omitempty"`
 }
 
+type eventAction struct {
+	ID              string       `json:"id"`
+	Kind            ActionKind   `json:"kind"`
+	Status          ActionStatus `json:"status"`
+	Amount          string       `json:"amount,omitempty"`
+	Shares          []Share      `json:"sub_dealers,omitempty"`
+	RefundRequestID string       `json:"refund_request_id,omitempty"`
+	ResultCode      string       `json:"result_code,omitempty"`
+	ResultMessage   string       `json:"result_message,omitempty"`
+}
+
 type eventPayload struct {
 	Order   eventOrder    `json:"order"`
 	Attempt *eventAttempt `json:"attempt,omitempty"`
+	Action  *eventAction  `json:"action,omitempty"`
 }
 
 // insertEvent writes one outbox row describing o (and a, if the change concerns an
 // attempt) inside tx, so the event exists exactly when the change does.
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, typ string, o *Order, a *Attempt) error {
+	return s.writeEvent(ctx, tx, typ, o, a, nil)
+}
+
+// insertActionEvent writes the outbox row of a merchant action's change.
+func (s *Store) insertActionEvent(ctx context.Context, tx *sql.Tx, typ string, o *Order, act *Action) error {
+	return s.writeEvent(ctx, tx, typ, o, nil, act)
+}
+
+func (s *Store) writeEvent(ctx context.Context, tx *sql.Tx, typ string, o *Order, a *Attempt, act *Action) error {
 	p := eventPayload{Order: eventOrder{
 		ID: o.ID, Reference: o.Reference, Status: o.Status,
 		Amount: formatMoney(o.Amount), Currency: o.Currency, CancelReason: o.CancelReason,
@@ -74,6 +95,13 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, typ string, o *Orde
 			ID: a.ID, Status: a.Status, Installments: a.Installments,
 			CardFirst6: a.CardFirst6, CardLast4: a.CardLast4, CardBrand: a.CardBrand,
 			TrxCode: a.TrxCode, ResultCode: a.ResultCode, ResultMessage: a.ResultMessage,
+		}
+	}
+	if act != nil {
+		p.Action = &eventAction{ID: act.ID, Kind: act.Kind, Status: act.Status, Shares: act.Shares,
+			RefundRequestID: act.RefundRequestID, ResultCode: act.ResultCode, ResultMessage: act.ResultMessage}
+		if act.Kind != ActionApprove {
+			p.Action.Amount = formatMoney(act.Amount)
 		}
 	}
 	body, err := json.Marshal(p)

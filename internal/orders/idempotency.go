@@ -8,17 +8,44 @@ import (
 	"time"
 )
 
-// IdempotencyRecord is the first answer given to a merchant's POST with an
-// Idempotency-Key. A repeat with the same key gets this answer again; RequestHash lets
-// the caller tell a true repeat from a different request reusing the key (409).
+// IdempotencyRecord is the answer given to a merchant's POST with an Idempotency-Key. A
+// repeat with the same key gets this answer again; RequestHash lets the caller tell a
+// true repeat from a different request reusing the key (409). A record whose request is
+// still at Moka is InProgress and names its action.
 type IdempotencyRecord struct {
 	MerchantID  string
 	Key         string
 	RequestHash string
-	StatusCode  int
+	StatusCode  int // 0 while in progress
 	Body        []byte
+	ActionID    string
 	CreatedAt   time.Time
 }
+
+// InProgress reports whether the key's request has not been answered yet: its action is
+// at Moka, or the process stopped while it was (then reconciliation settles the action).
+func (r *IdempotencyRecord) InProgress() bool { return r.StatusCode == 0 }
+
+// Idem ties a write to a merchant's Idempotency-Key: the write and the answer it gives
+// are stored in one transaction, so a retry after a crash finds either both or neither.
+type Idem struct {
+	MerchantID, Key, RequestHash string
+	// Answer builds the answer stored for the key from the write's result (the order, the
+	// action if any, or the domain error that refused it). It runs inside the write's
+	// transaction and must only build bytes.
+	Answer func(o *Order, a *Action, err error) (status int, body []byte)
+}
+
+// KeyUsedError is returned by a write whose Idempotency-Key already has a record:
+// nothing was written, and the caller answers from Record.
+type KeyUsedError struct{ Record *IdempotencyRecord }
+
+func (e *KeyUsedError) Error() string {
+	return "idempotency key " + e.Record.Key + " was used before"
+}
+
+// IdempotencyTTL is how long a key's answer is kept.
+const IdempotencyTTL = 24 * time.Hour
 
 // LookupIdempotency returns the stored answer for a merchant's key, or ErrNotFound.
 func (s *Store) LookupIdempotency(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error) {
@@ -30,20 +57,16 @@ func (s *Store) LookupIdempotency(ctx context.Context, merchantID, key string) (
 }
 
 // SaveIdempotency stores r unless the merchant's key already has an answer, and returns
-// the stored record: the first answer wins, so two racing requests reply the same.
+// the stored record: the first answer wins, so two racing requests reply the same. It is
+// for answers that change nothing else (a refusal decided outside a write).
 func (s *Store) SaveIdempotency(ctx context.Context, r IdempotencyRecord) (*IdempotencyRecord, error) {
 	var out *IdempotencyRecord
-	if r.Body == nil {
-		r.Body = []byte{}
-	}
 	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys
-			(merchant_id, key, request_hash, status_code, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (merchant_id, key) DO NOTHING`,
-			r.MerchantID, r.Key, r.RequestHash, r.StatusCode, r.Body, formatTime(s.now()))
-		if err != nil {
+		idem := &Idem{MerchantID: r.MerchantID, Key: r.Key, RequestHash: r.RequestHash}
+		if err := s.insertKey(ctx, tx, idem, r.StatusCode, r.Body, r.ActionID); err != nil {
 			return err
 		}
+		var err error
 		out, err = lookupIdempotency(ctx, tx, r.MerchantID, r.Key)
 		return err
 	})
@@ -53,11 +76,73 @@ func (s *Store) SaveIdempotency(ctx context.Context, r IdempotencyRecord) (*Idem
 	return out, nil
 }
 
+// PurgeIdempotency deletes the keys older than IdempotencyTTL and returns how many.
+func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`,
+			formatTime(s.now().Add(-IdempotencyTTL)))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return n, nil
+}
+
+// checkKey refuses a write whose key already has a record, inside its transaction: with
+// one writer (and, later, a unique key in any database) two requests with one key can
+// never both pass.
+func checkKey(ctx context.Context, tx *sql.Tx, idem *Idem) error {
+	if idem == nil {
+		return nil
+	}
+	r, err := lookupIdempotency(ctx, tx, idem.MerchantID, idem.Key)
+	switch {
+	case err == nil:
+		return &KeyUsedError{Record: r}
+	case errors.Is(err, ErrNotFound):
+		return nil
+	default:
+		return err
+	}
+}
+
+// insertKey stores the key's answer (status 0: in progress, for actionID) unless the key
+// has one.
+func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, idem *Idem, status int, body []byte, actionID string) error {
+	if body == nil {
+		body = []byte{}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys
+		(merchant_id, key, request_hash, status_code, body, action_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (merchant_id, key) DO NOTHING`,
+		idem.MerchantID, idem.Key, idem.RequestHash, status, body, actionID, formatTime(s.now()))
+	if err != nil {
+		return fmt.Errorf("store idempotency key: %w", err)
+	}
+	return nil
+}
+
+// answerKey gives an in-progress key its answer.
+func (s *Store) answerKey(ctx context.Context, tx *sql.Tx, idem *Idem, status int, body []byte) error {
+	_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = ?, body = ?
+		WHERE merchant_id = ? AND key = ? AND status_code = 0`, status, body, idem.MerchantID, idem.Key)
+	if err != nil {
+		return fmt.Errorf("answer idempotency key: %w", err)
+	}
+	return nil
+}
+
 func lookupIdempotency(ctx context.Context, q querier, merchantID, key string) (*IdempotencyRecord, error) {
 	r := IdempotencyRecord{MerchantID: merchantID, Key: key}
 	var created string
-	err := q.QueryRowContext(ctx, `SELECT request_hash, status_code, body, created_at FROM idempotency_keys
-		WHERE merchant_id = ? AND key = ?`, merchantID, key).Scan(&r.RequestHash, &r.StatusCode, &r.Body, &created)
+	err := q.QueryRowContext(ctx, `SELECT request_hash, status_code, body, action_id, created_at FROM idempotency_keys
+		WHERE merchant_id = ? AND key = ?`, merchantID, key).Scan(&r.RequestHash, &r.StatusCode, &r.Body, &r.ActionID, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

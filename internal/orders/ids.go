@@ -28,6 +28,7 @@ func randomHex(nBytes int) string {
 func newOrderID() string   { return "ord_" + randomBase32(20) }
 func newAttemptID() string { return "att_" + randomBase32(26) }
 func newEventID() string   { return "evt_" + randomBase32(20) }
+func newActionID() string  { return "act_" + randomBase32(20) }
 
 // newOtherTrxCode is our reference for an attempt at Moka: 128 random bits, upper hex.
 // A code with 12 digits in a row is drawn again: logs mask such runs as card numbers,

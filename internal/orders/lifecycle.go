@@ -14,6 +14,12 @@ const CancelReasonAttemptsExhausted = "attempts_exhausted"
 // for the new status (if it has one). The UPDATE is guarded by the old status, so a row
 // changed under us is reported instead of overwritten. o is updated in place.
 func (s *Store) moveOrder(ctx context.Context, tx *sql.Tx, o *Order, to Status, a *Attempt) error {
+	return s.moveOrderEvent(ctx, tx, o, to, a, nil, statusEvents[to])
+}
+
+// moveOrderEvent is moveOrder with the event named: typ "" writes none; act is the
+// merchant action that made the change, if any.
+func (s *Store) moveOrderEvent(ctx context.Context, tx *sql.Tx, o *Order, to Status, a *Attempt, act *Action, typ string) error {
 	from := o.Status
 	if !CanTransition(from, to) {
 		return invalidTransition(from, to)
@@ -32,10 +38,10 @@ func (s *Store) moveOrder(ctx context.Context, tx *sql.Tx, o *Order, to Status, 
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return fmt.Errorf("move order %s to %s: order was not %s", o.ID, to, from)
 	}
-	if typ, ok := statusEvents[to]; ok {
-		return s.insertEvent(ctx, tx, typ, o, a)
+	if typ == "" {
+		return nil
 	}
-	return nil
+	return s.writeEvent(ctx, tx, typ, o, a, act)
 }
 
 // CancelOrder cancels an open order. An order at the bank (processing) cannot be

@@ -64,9 +64,9 @@ type Order struct {
 	ApprovedAt         *time.Time
 
 	// Filled by the store's Get methods, oldest first.
-	Attempts []Attempt
-	Captures []Capture
-	Refunds  []Refund
+	Attempts  []Attempt
+	Actions   []Action   // captures, voids, refunds and approvals
+	Approvals []Approval // approved shares of a pool payment
 }
 
 // SubDealer is one sub-dealer's share of a marketplace order. Optional fields are nil
@@ -180,24 +180,6 @@ type Failure struct {
 	// NotCounted: the failure was not the buyer's, so the attempt does not count
 	// against the order's MaxAttempts.
 	NotCounted bool
-}
-
-// Capture is a capture of a pre-authorised order.
-type Capture struct {
-	ID        string
-	OrderID   string
-	Amount    decimal.Decimal
-	CreatedAt time.Time
-}
-
-// Refund is a refund request made to Moka for an order.
-type Refund struct {
-	ID              string
-	OrderID         string
-	Amount          decimal.Decimal
-	Status          string
-	RefundRequestID string
-	CreatedAt       time.Time
 }
 
 // Event is a row of the outbox: one per state change, written in the same transaction.

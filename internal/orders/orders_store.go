@@ -48,6 +48,13 @@ func (s *Store) EnsureMerchant(ctx context.Context, m Merchant) error {
 // set ExpiresAt. A second order with the same merchant and reference is refused with
 // duplicate_reference and nothing is written.
 func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
+	return s.CreateOrderIdem(ctx, o, nil)
+}
+
+// CreateOrderIdem is CreateOrder under a merchant's Idempotency-Key: the order, its event
+// and the key's answer commit together, and a duplicate_reference refusal stores its
+// answer for the key. A key already used returns *KeyUsedError and writes nothing.
+func (s *Store) CreateOrderIdem(ctx context.Context, o *Order, idem *Idem) error {
 	if o.ExpiresAt.IsZero() {
 		return errors.New("create order: ExpiresAt is not set")
 	}
@@ -81,6 +88,9 @@ func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
 		return fmt.Errorf("create order: %w", err)
 	}
 	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := checkKey(ctx, tx, idem); err != nil {
+			return err
+		}
 		// The schema refuses an unknown merchant (foreign key) and a reused reference
 		// (UNIQUE): no query before the insert.
 		_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, merchant_id, reference, amount, currency,
@@ -98,11 +108,20 @@ func (s *Store) CreateOrder(ctx context.Context, o *Order) error {
 		case isConstraint(err, sqlite3.ErrConstraintForeignKey):
 			return newError(CodeUnknownMerchant, "merchant_id", "merchant %q is not known", n.MerchantID)
 		case isConstraint(err, sqlite3.ErrConstraintUnique) && strings.Contains(err.Error(), "orders.reference"):
-			return newError(CodeDuplicateReference, "reference", "an order with reference %q already exists", n.Reference)
+			// The failed statement undid only itself: the refusal is the key's answer.
+			return s.refuse(ctx, tx, idem, nil,
+				newError(CodeDuplicateReference, "reference", "an order with reference %q already exists", n.Reference))
 		case err != nil:
 			return fmt.Errorf("insert order: %w", err)
 		}
-		return s.insertEvent(ctx, tx, EventOrderCreated, &n, nil)
+		if err := s.insertEvent(ctx, tx, EventOrderCreated, &n, nil); err != nil {
+			return err
+		}
+		if idem == nil {
+			return nil
+		}
+		status, body := idem.Answer(&n, nil, nil)
+		return s.insertKey(ctx, tx, idem, status, body, "")
 	})
 	if err != nil {
 		return fmt.Errorf("create order %s/%s: %w", n.MerchantID, n.Reference, err)
@@ -147,7 +166,8 @@ func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
 	return errors.As(err, &se) && se.ExtendedCode == code
 }
 
-// mayHaveMoneyRows reports whether an order in status st can have captures or refunds.
+// mayHaveMoneyRows reports whether an order in status st can have actions (captures,
+// voids, refunds, approvals).
 // An open order, or one at the bank, has taken no money (a payment that lands on an
 // order that has moved on is recorded as a conflict, never reopening it), so the card
 // page's and the card post's reads skip those queries. Every other status may have them,
@@ -210,61 +230,13 @@ func loadOrder(ctx context.Context, q querier, where string, args ...any) (*Orde
 	if !mayHaveMoneyRows(o.Status) {
 		return &o, nil
 	}
-	if o.Captures, err = loadCaptures(ctx, q, o.ID); err != nil {
+	if o.Actions, err = loadActions(ctx, q, "order_id = ? ORDER BY created_at, rowid", o.ID); err != nil {
 		return nil, err
 	}
-	if o.Refunds, err = loadRefunds(ctx, q, o.ID); err != nil {
-		return nil, err
+	if o.Pool {
+		if o.Approvals, err = loadApprovals(ctx, q, o.ID); err != nil {
+			return nil, err
+		}
 	}
 	return &o, nil
-}
-
-func loadCaptures(ctx context.Context, q querier, orderID string) ([]Capture, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, order_id, amount, created_at FROM captures
-		WHERE order_id = ? ORDER BY created_at, rowid`, orderID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Capture
-	for rows.Next() {
-		var c Capture
-		var amount, created string
-		if err := rows.Scan(&c.ID, &c.OrderID, &amount, &created); err != nil {
-			return nil, err
-		}
-		if c.Amount, err = decimal.NewFromString(amount); err != nil {
-			return nil, fmt.Errorf("stored capture amount %q: %w", amount, err)
-		}
-		if c.CreatedAt, err = parseTime(created); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-func loadRefunds(ctx context.Context, q querier, orderID string) ([]Refund, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, order_id, amount, status, refund_request_id, created_at
-		FROM refunds WHERE order_id = ? ORDER BY created_at, rowid`, orderID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Refund
-	for rows.Next() {
-		var r Refund
-		var amount, created string
-		if err := rows.Scan(&r.ID, &r.OrderID, &amount, &r.Status, &r.RefundRequestID, &created); err != nil {
-			return nil, err
-		}
-		if r.Amount, err = decimal.NewFromString(amount); err != nil {
-			return nil, fmt.Errorf("stored refund amount %q: %w", amount, err)
-		}
-		if r.CreatedAt, err = parseTime(created); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }

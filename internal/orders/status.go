@@ -6,11 +6,12 @@ package orders
 // store makes them only when the attempt in flight FAILS and the order has no time left
 // (expired) or no attempts left (canceled with reason "attempts_exhausted"). An order at
 // the bank is never expired or canceled from outside, because the bank may still charge.
+// paid -> canceled and authorized -> canceled are a void (DoVoid) on the payment's day.
 var transitions = map[Status][]Status{
 	StatusOpen:              {StatusProcessing, StatusExpired, StatusCanceled},
 	StatusProcessing:        {StatusPaid, StatusAuthorized, StatusOpen, StatusExpired, StatusCanceled},
-	StatusAuthorized:        {StatusPaid},
-	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded},
+	StatusAuthorized:        {StatusPaid, StatusCanceled},
+	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded, StatusCanceled},
 	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
 }
 

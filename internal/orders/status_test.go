@@ -21,6 +21,8 @@ func TestCanTransitionAllPairs(t *testing.T) {
 		{orders.StatusProcessing, orders.StatusExpired}:                  true,
 		{orders.StatusProcessing, orders.StatusCanceled}:                 true,
 		{orders.StatusAuthorized, orders.StatusPaid}:                     true,
+		{orders.StatusAuthorized, orders.StatusCanceled}:                 true,
+		{orders.StatusPaid, orders.StatusCanceled}:                       true,
 		{orders.StatusPaid, orders.StatusPartiallyRefunded}:              true,
 		{orders.StatusPaid, orders.StatusRefunded}:                       true,
 		{orders.StatusPartiallyRefunded, orders.StatusRefunded}:          true,

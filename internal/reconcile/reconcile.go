@@ -14,7 +14,9 @@
 //     an order captured automatically): left for a person, logged as an error;
 //   - no answer: left for the next pass.
 //
-// It also expires overdue open orders.
+// It also expires overdue open orders, settles merchant actions whose Moka answer was lost
+// (and refund requests, once Moka completes them) from Moka's records, and purges
+// Idempotency-Keys older than a day.
 package reconcile
 
 import (
@@ -57,13 +59,22 @@ type Reconciler struct {
 	// Watch is how long after its start an attempt abandoned while pending is still
 	// asked about; 0 = 24h.
 	Watch time.Duration
-	Now   func() time.Time
-	Log   *slog.Logger
+	// ActionAfter is how old a merchant action still waiting for Moka's answer (a
+	// capture, void, refund or approval whose answer was lost) must be before Moka's
+	// records settle it: longer than a Moka call lasts; 0 = 2m.
+	ActionAfter time.Duration
+	// RefundWatch is how long a refund request whose answer was lost is looked for in
+	// Moka's records before it is marked failed; 0 = 72h.
+	RefundWatch time.Duration
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Report counts what one pass did.
 type Report struct {
 	Expired, Paid, Abandoned, Left int
+	// Actions counts merchant actions settled (captures, voids, refunds, approvals).
+	Actions int
 }
 
 // Run reconciles every interval until ctx ends.
@@ -77,7 +88,8 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 			}
 			r.Log.Error("reconcile", "error", err.Error())
 		} else if rep != (Report{}) {
-			r.Log.Info("reconciled", "expired", rep.Expired, "paid", rep.Paid, "abandoned", rep.Abandoned, "left", rep.Left)
+			r.Log.Info("reconciled", "expired", rep.Expired, "paid", rep.Paid, "abandoned", rep.Abandoned,
+				"actions", rep.Actions, "left", rep.Left)
 		}
 		select {
 		case <-ctx.Done():
@@ -87,9 +99,10 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// RunOnce expires overdue open orders, settles every attempt older than After, and asks
-// again about the attempts abandoned while pending. An attempt left as it was for now is
-// counted in Left.
+// RunOnce expires overdue open orders, settles every attempt older than After, asks
+// again about the attempts abandoned while pending, settles open merchant actions and
+// purges old Idempotency-Keys. An attempt or action left as it was for now is counted in
+// Left.
 func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 	var rep Report
 	n, err := r.Store.ExpireDue(ctx)
@@ -119,6 +132,12 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 		case a.Status != orders.AttemptAbandoned:
 			rep.Left++ // a watched attempt still unpaid is not news
 		}
+	}
+	if err := r.settleActions(ctx, now, &rep); err != nil {
+		return rep, err
+	}
+	if _, err := r.Store.PurgeIdempotency(ctx); err != nil {
+		return rep, err
 	}
 	return rep, nil
 }

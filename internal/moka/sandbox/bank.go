@@ -15,10 +15,12 @@ import (
 const DemoOTP = "123456"
 
 // returnForm is what the bank posts to the merchant's RedirectUrl, kept for /repost.
+// With ReturnHash 1 it carries HashValue; without, IsSuccessful ("True" or "False").
 type returnForm struct {
 	Action        string
 	Target        string
 	HashValue     string
+	IsSuccessful  string
 	ResultCode    string
 	ResultMessage string
 	TrxCode       string
@@ -54,7 +56,11 @@ input,button{font-size:1rem;padding:.4rem}.hint{color:#666;font-size:.9rem}</sty
 {{- end}}
 {{- with .Return}}
 <form id="return-form" method="post" action="{{.Action}}"{{if .Target}} target="{{.Target}}"{{end}}>
+{{- if .IsSuccessful}}
+<input type="hidden" name="isSuccessful" value="{{.IsSuccessful}}">
+{{- else}}
 <input type="hidden" name="hashValue" value="{{.HashValue}}">
+{{- end}}
 <input type="hidden" name="resultCode" value="{{.ResultCode}}">
 <input type="hidden" name="resultMessage" value="{{.ResultMessage}}">
 <input type="hidden" name="trxCode" value="{{.TrxCode}}">
@@ -192,9 +198,18 @@ func (s *Server) settle(p *payment, success bool) {
 	}
 	ret := &returnForm{
 		Action:       p.redirectURL,
-		HashValue:    hashverify.Expected(p.codeForHash, success),
 		TrxCode:      p.vposOrderID,
 		OtherTrxCode: p.otherTrx,
+	}
+	switch {
+	case p.returnHash:
+		ret.HashValue = hashverify.Expected(p.codeForHash, success)
+	case success:
+		// Without ReturnHash Moka posts the verdict in the clear, spelled as .NET
+		// writes a bool (moka-notes.md: isSuccessful=True).
+		ret.IsSuccessful = "True"
+	default:
+		ret.IsSuccessful = "False"
 	}
 	if p.redirectType == 0 {
 		ret.Target = "_top"

@@ -21,18 +21,22 @@ func TestClientAgainstSandbox(t *testing.T) {
 	c := s.client(DemoDealerCode)
 	// A wrong password: the client signs it correctly, so Moka finds no such account.
 	bad := moka.New(s.url, moka.Credentials{DealerCode: DemoDealerCode, Username: DemoUsername, Password: "wrong"})
-	// A missing username: the request is incomplete, which Moka answers InvalidRequest.
+	// A missing username names no account, which Moka's test host answers InvalidAccount.
 	blank := moka.New(s.url, moka.Credentials{DealerCode: DemoDealerCode, Password: DemoPassword})
 	noPos, limited, single, unauthorized := s.client(NoPosDealerCode), s.client(LimitedDealerCode), s.client(SingleDealerCode), s.client(UnauthorizedDealerCode)
 
+	// paid is yesterday's payment, so it can be refunded; the others are today's, before
+	// 22:00, so they can be voided.
+	yesterday := s.atNoon(-1)
+	paid, paidVpos := s.paidMarketplace("8", map[int64]string{1772: "8"}, false, false)
+	today := s.atNoon(0)
 	res, err := c.StartThreeD(ctx, threeD("4183441122223339", "10"))
 	require.NoError(t, err)
 	assert.NotEmpty(t, res.CodeForHash)
 
 	pool, poolVpos := s.paidMarketplace("10", map[int64]string{1787: "4", 1788: "6"}, false, true)
 	pre, preVpos := s.paidMarketplace("5", map[int64]string{1774: "5"}, true, false)
-	paid, paidVpos := s.paidMarketplace("8", map[int64]string{1772: "8"}, false, false)
-	from, to := window(time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	from, to := window(yesterday.Add(-time.Hour), today.Add(time.Hour))
 
 	installments := func(card string, n moka.Int) moka.ThreeDRequest {
 		r := threeD(card, "10")
@@ -65,7 +69,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 		return []moka.SubDealerPart{{DealerID: id, Amount: amt(amount)}}
 	}
 	poolParts := []moka.SubDealerPart{{DealerID: 1787}, {DealerID: 1788}}
-	thisHour := moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to}
+	sinceYesterday := moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to}
 
 	cases := []struct {
 		name string
@@ -73,7 +77,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 		want string
 	}{
 		// Seed 003, 3-D payment.
-		{"3-D missing credential", startWith(blank, threeD("4183441122223339", "10")), authPrefix + "InvalidRequest"},
+		{"3-D missing credential", startWith(blank, threeD("4183441122223339", "10")), authPrefix + "InvalidAccount"},
 		{"3-D wrong account", startWith(bad, threeD("4183441122223339", "10")), authPrefix + "InvalidAccount"},
 		{"3-D no virtual pos for dealer", startWith(noPos, threeD("4183441122223339", "10")), authPrefix + "VirtualPosNotFound"},
 		{"3-D daily dealer limit", startWith(limited, threeD("4183441122223339", "10.01")), CodeDailyDealerLimitExceeded},
@@ -85,7 +89,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 		{"3-D EX", startWith(c, threeD("4183441122223339", EXAmount)), "EX"},
 
 		// Seed 000, DoCapture.
-		{"capture missing credential", capture(blank, moka.CaptureRequest{VirtualPosOrderID: preVpos, Amount: dec("5"), SubDealer: part(1774, "5")}), authPrefix + "InvalidRequest"},
+		{"capture missing credential", capture(blank, moka.CaptureRequest{VirtualPosOrderID: preVpos, Amount: dec("5"), SubDealer: part(1774, "5")}), authPrefix + "InvalidAccount"},
 		{"capture wrong account", capture(bad, moka.CaptureRequest{VirtualPosOrderID: preVpos, Amount: dec("5"), SubDealer: part(1774, "5")}), authPrefix + "InvalidAccount"},
 		{"capture no virtual pos", capture(noPos, moka.CaptureRequest{VirtualPosOrderID: preVpos, Amount: dec("5"), SubDealer: part(1774, "5")}), authPrefix + "VirtualPosNotFound"},
 		{"capture over provision", capture(c, moka.CaptureRequest{VirtualPosOrderID: preVpos, Amount: dec("6"), SubDealer: part(1774, "6")}), codeCaptureInvalidAmount},
@@ -94,7 +98,7 @@ func TestClientAgainstSandbox(t *testing.T) {
 		{"capture twice (bank)", capture(c, moka.CaptureRequest{OtherTrxCode: pre.OtherTrxCode, Amount: dec("5"), SubDealer: part(1774, "5")}), BankCodeInvalidTransaction},
 
 		// Seed 001, DoApprovePoolPayment (and its undo).
-		{"approve missing credential", approve(blank, moka.ApproveRequest{VirtualPosOrderID: poolVpos, SubDealer: poolParts}), authPrefix + "InvalidRequest"},
+		{"approve missing credential", approve(blank, moka.ApproveRequest{VirtualPosOrderID: poolVpos, SubDealer: poolParts}), authPrefix + "InvalidAccount"},
 		{"approve wrong account", approve(bad, moka.ApproveRequest{VirtualPosOrderID: poolVpos, SubDealer: poolParts}), authPrefix + "InvalidAccount"},
 		{"approve EX", approve(c, moka.ApproveRequest{VirtualPosOrderID: EXOrderID, SubDealer: poolParts}), "EX"},
 		{"approve EX by fault", withFault(Fault{EX: true, Path: moka.PathApprovePoolPayment},
@@ -109,20 +113,21 @@ func TestClientAgainstSandbox(t *testing.T) {
 		}, ""},
 
 		// Seed 002, DoCreateRefundRequest.
-		{"refund missing credential", refund(blank, moka.RefundRequest{VirtualPosOrderID: paidVpos, Amount: dec("2"), SubDealer: part(1772, "2")}), refundPrefix + "InvalidRequest"},
+		{"refund missing credential", refund(blank, moka.RefundRequest{VirtualPosOrderID: paidVpos, Amount: dec("2"), SubDealer: part(1772, "2")}), refundPrefix + "InvalidAccount"},
 		{"refund wrong account", refund(bad, moka.RefundRequest{VirtualPosOrderID: paidVpos, Amount: dec("2"), SubDealer: part(1772, "2")}), refundPrefix + "InvalidAccount"},
 		{"refund unknown", refund(c, moka.RefundRequest{VirtualPosOrderID: "Test-x", Amount: dec("2"), SubDealer: part(1772, "2")}), refundPrefix + "PaymentNotFound"},
 		{"refund mismatch", refund(c, moka.RefundRequest{VirtualPosOrderID: paidVpos, OtherTrxCode: pool.OtherTrxCode, Amount: dec("2"), SubDealer: part(1772, "2")}), refundPrefix + "OtherTrxCodeAndVirtualPosOrderIdMismatch"},
+		{"refund on the payment's day", refund(c, moka.RefundRequest{VirtualPosOrderID: preVpos, Amount: dec("1"), SubDealer: part(1774, "1")}), CodeRefundOnPaymentDay},
 		{"refund too much", refund(c, moka.RefundRequest{VirtualPosOrderID: paidVpos, Amount: dec("9"), SubDealer: part(1772, "9")}), refundPrefix + "InvalidAmount"},
 		{"refund EX", refund(c, moka.RefundRequest{VirtualPosOrderID: paidVpos, Amount: dec(EXAmount), SubDealer: part(1772, EXAmount)}), "EX"},
 		{"refund", refund(c, moka.RefundRequest{VirtualPosOrderID: paidVpos, Amount: dec("2"), SubDealer: part(1772, "2")}), ""},
 		{"refund pending", refund(c, moka.RefundRequest{VirtualPosOrderID: paidVpos, Amount: dec("2"), SubDealer: part(1772, "2")}), refundPrefix + "RefundRequestAlreadyExist"},
 
 		// DoVoid and GetDealerPaymentTrxDetailList (not in the seeds).
-		{"void refunded (bank)", func() error {
+		{"void refunded, of yesterday", func() error {
 			_, err := c.Void(ctx, moka.VoidRequest{VirtualPosOrderID: paidVpos, VoidRefundReason: 2})
 			return err
-		}, BankCodeInvalidTransaction},
+		}, CodeVoidPaymentNotAvailable},
 		{"void", func() error {
 			_, err := c.Void(ctx, moka.VoidRequest{VirtualPosOrderID: poolVpos, VoidRefundReason: 2})
 			return err
@@ -137,11 +142,11 @@ func TestClientAgainstSandbox(t *testing.T) {
 		}, ""},
 
 		// Seed 004, GetPaymentTrxList.
-		{"list missing credential", list(blank, thisHour), authPrefix + "InvalidRequest"},
-		{"list wrong account", list(bad, thisHour), authPrefix + "InvalidAccount"},
-		{"list dealer not authorized", list(unauthorized, thisHour), listPrefix + "DealerNotAuthorized"},
+		{"list missing credential", list(blank, sinceYesterday), authPrefix + "InvalidAccount"},
+		{"list wrong account", list(bad, sinceYesterday), authPrefix + "InvalidAccount"},
+		{"list dealer not authorized", list(unauthorized, sinceYesterday), listPrefix + "DealerNotAuthorized"},
 		{"list EX", list(c, moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to, SubDealerID: moka.SomeInt(EXSubDealerID)}), "EX"},
-		{"list EX by fault", withFault(Fault{EX: true, Path: moka.PathPaymentTrxList}, list(c, thisHour)), "EX"},
+		{"list EX by fault", withFault(Fault{EX: true, Path: moka.PathPaymentTrxList}, list(c, sinceYesterday)), "EX"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,7 +154,10 @@ func TestClientAgainstSandbox(t *testing.T) {
 		})
 	}
 
-	got, err := c.PaymentTrxList(ctx, thisHour)
+	got, err := c.PaymentTrxList(ctx, sinceYesterday)
 	require.NoError(t, err)
 	assert.Len(t, got.PaymentTrxList, 4, "the four payments started above; the refused starts left nothing")
+	detail, err := c.PaymentDetail(ctx, moka.PaymentDetailRequest{OtherTrxCode: paid.OtherTrxCode})
+	require.NoError(t, err)
+	assert.True(t, detail.IsSuccessful, "the detail answer carries Data.IsSuccessful like the others")
 }

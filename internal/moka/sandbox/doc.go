@@ -7,7 +7,8 @@
 // memory so captures, pool approvals, refunds, voids and listings see what earlier
 // calls did. Outcomes are chosen by test card (TestCards), by dealer, or by a magic
 // value; SetFault, or the FaultPath endpoint, injects latency, HTTP 500, malformed JSON,
-// EX and lost answers on demand.
+// EX and lost answers on demand; SetClockOffset, SetNow, or the ClockPath endpoint, moves
+// the sandbox's clock.
 //
 // # Demo dealers
 //
@@ -25,9 +26,9 @@
 //	                                                (InstallmentNumber 2 to 12)
 //	demo-unauthorized  may not list transactions    GetPaymentTrxListMarketPlace.DealerNotAuthorized
 //
-// Any other DealerCode, Username or Password answers InvalidAccount; a missing one or a
-// wrong CheckKey answers InvalidRequest (DoCreateRefundRequest has its own prefix for
-// both).
+// Any other DealerCode, Username or Password, or a blank one, answers InvalidAccount, as
+// Moka's test host does; a CheckKey that does not match what was sent answers
+// InvalidRequest (DoCreateRefundRequest has its own prefix for both).
 //
 // # Seed payments
 //
@@ -39,6 +40,54 @@
 // and the paid 1.00 SeedListOrderID from GetPaymentTrxList's sample answer, which that
 // sample's window finds. A sample sent again gets Moka's answer to a repeat (the bank's
 // refusal, PaymentAlreadyApproved, RefundRequestAlreadyExist).
+//
+// # Refunds and voids follow the day
+//
+// As at Moka, a payment is refunded from the day after it and voided only on its own day.
+// Days are Istanbul days (Europe/Istanbul, UTC+3) of the payment's PaymentDate, read on
+// the sandbox's clock:
+//
+//	DoCreateRefundRequest on the payment's day   CodeRefundOnPaymentDay
+//	                                             (PaymentDealer.DoCreateRefundRequest.RefundNotAvailableOnPaymentDay)
+//	DoVoid of a payment that cannot be voided    CodeVoidPaymentNotAvailable
+//	                                             (PaymentDealer.DoVoid.PaymentNotAvailable)
+//	DoVoid naming no payment                     CodeVoidInvalidRequest (PaymentDealer.DoVoid.InvalidRequest)
+//	DoCapture naming no payment                  CodeCaptureMustGiven
+//	                                             (PaymentDealer.DoCapture.OtherTrxCodeOrVirtualPosOrderIdMustGiven)
+//
+// A payment can be voided while it is paid or pre-authorised, has no refund and no
+// refund request, and the sandbox's clock is on the payment's Istanbul day before 22:00.
+// A refused void of a payment that went through also writes a failed cancel row
+// (TrxType 3, TrxStatus 2). The seed payments, dated 2020-07-27, can be refunded on any
+// day; no seed sample voids.
+//
+// # The clock
+//
+// Everything time-based reads one clock: Config.Now (time.Now when nil) moved by an
+// offset. That covers the refund day, the void window, RefundDelay, SessionTimeout, card
+// expiry, the day of a dealer's daily limit, and the dates written in transaction rows
+// (which GetPaymentTrxList windows select). Go tests call SetClockOffset, SetNow and Now;
+// over HTTP, ClockPath (/_sandbox/clock) answers {"now": RFC 3339, "offset": duration}:
+// GET reads it, POST with JSON or form fields offset ("26h", "-30m") or now
+// ("2026-03-01T21:59:00+03:00") moves it, DELETE goes back to the base clock. The clock
+// keeps running from where it was moved to. A browser request from another origin is
+// refused, as at FaultPath.
+//
+// # What Moka's test host takes beyond its documents
+//
+// ExpMonth, ExpYear and CvcNumber may be JSON numbers ("ExpMonth":10). A RedirectUrl
+// without a scheme ("www.example.com/return") is taken, and the bank page posts to it
+// over http. A body in another charset is read by the charset of its Content-Type
+// (WHATWG labels, so "utf-16" is UTF-16LE as .NET sends it; a byte order mark wins).
+// GetDealerPaymentTrxDetailList's Data carries IsSuccessful true, as the other answers
+// do.
+//
+// Without ReturnHash (0 or absent) the 3-D services answer Data as the bank page's URL, a
+// bare string, and the bank's return posts isSuccessful ("True" or "False") in place of
+// hashValue, with the same resultCode, resultMessage, trxCode and OtherTrxCode. The bare
+// URL and isSuccessful=True are known from Moka's integrations; the "False" spelling and
+// the other fields staying as they are with ReturnHash 1 are the sandbox's assumptions.
+// The checkout always sends ReturnHash 1.
 //
 // # Sessions nobody finishes
 //

@@ -59,22 +59,7 @@ func TestFaults(t *testing.T) {
 // faultCall sends one request to the fault endpoint and decodes its JSON answer.
 func (s *sandbox) faultCall(method, contentType, body string, header ...string) (int, map[string]any) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.url+FaultPath, strings.NewReader(body))
-	require.NoError(s.t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(s.t, err)
-	defer resp.Body.Close()
-	var out map[string]any
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&out))
-	}
-	return resp.StatusCode, out
+	return s.controlCall(FaultPath, method, contentType, body, header...)
 }
 
 func TestFaultEndpoint(t *testing.T) {
@@ -187,6 +172,7 @@ func TestFaultAfterLosesTheAnswer(t *testing.T) {
 	_, err = c.Capture(ctx, capture)
 	assert.Equal(t, BankCodeInvalidTransaction, resultCode(err), "a retry meets the done capture")
 
+	s.nextDay() // a payment is refunded from the day after it
 	s.srv.SetFault(Fault{After: AfterHang, Path: moka.PathCreateRefundRequest})
 	began := time.Now()
 	_, err = c.CreateRefundRequest(ctx, refund)

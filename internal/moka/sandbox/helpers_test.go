@@ -179,6 +179,10 @@ type returnPost struct {
 	found                                              bool
 	action, target                                     string
 	hashValue, resultCode, resultMessage, trxCode, otc string
+	// isSuccessful is posted instead of hashValue without ReturnHash; hasHash says
+	// whether a hashValue field was there at all.
+	isSuccessful string
+	hasHash      bool
 }
 
 func parseReturn(doc *goquery.Document) returnPost {
@@ -193,7 +197,8 @@ func parseReturn(doc *goquery.Document) returnPost {
 	action, _ := f.Attr("action")
 	target, _ := f.Attr("target")
 	return returnPost{found: true, action: action, target: target, hashValue: val("hashValue"),
-		resultCode: val("resultCode"), resultMessage: val("resultMessage"), trxCode: val("trxCode"), otc: val("OtherTrxCode")}
+		resultCode: val("resultCode"), resultMessage: val("resultMessage"), trxCode: val("trxCode"), otc: val("OtherTrxCode"),
+		isSuccessful: val("isSuccessful"), hasHash: f.Find(`input[name="hashValue"]`).Length() == 1}
 }
 
 // pay runs a 3-D payment through the bank page with otp and returns the posted result.
@@ -204,6 +209,45 @@ func (s *sandbox) pay(path string, req moka.ThreeDRequest, otp string) (moka.Thr
 	require.Equal(s.t, 1, doc.Find(`form#otp-form input[name="otp"]`).Length())
 	_, doc = s.page(http.MethodPost, res.URL, url.Values{"otp": {otp}})
 	return res, parseReturn(doc)
+}
+
+// atNoon moves the sandbox's clock to noon, Istanbul time, days from today (through
+// SetNow, so it keeps running), and returns that noon. Tests of the void window and of
+// the refund day use it so that they pass at any hour they run.
+func (s *sandbox) atNoon(days int) time.Time {
+	s.t.Helper()
+	y, m, d := time.Now().In(istanbul).Date()
+	noon := time.Date(y, m, d+days, 12, 0, 0, 0, istanbul)
+	s.srv.SetNow(noon)
+	return noon
+}
+
+// nextDay moves the sandbox's clock one day on, so that payments made so far can be
+// refunded.
+func (s *sandbox) nextDay() {
+	s.srv.SetClockOffset(s.srv.ClockOffset() + 24*time.Hour)
+}
+
+// controlCall sends one request to a control endpoint (FaultPath, ClockPath) and decodes
+// its JSON answer, if it has one.
+func (s *sandbox) controlCall(path, method, contentType, body string, header ...string) (int, map[string]any) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	require.NoError(s.t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&out))
+	}
+	return resp.StatusCode, out
 }
 
 func isSuccess(t *testing.T, out raw) {

@@ -130,5 +130,5 @@ func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all := p.all()
-	writeSuccess(w, moka.PaymentDetailResult{PaymentDetail: all.PaymentDetail, PaymentTrxDetailList: all.PaymentTrxDetailList})
+	writeSuccess(w, moka.PaymentDetailResult{IsSuccessful: true, PaymentDetail: all.PaymentDetail, PaymentTrxDetailList: all.PaymentTrxDetailList})
 }

@@ -140,13 +140,13 @@ func TestTrxListSeedStatusPairs(t *testing.T) {
 		out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec(amount)})
 		isSuccess(t, out)
 	}
-	void := func(vpos string) moka.BankResult {
+	void := func(vpos string) raw {
 		out, _ := call[moka.BankResult](s, moka.PathVoid, moka.VoidRequest{VirtualPosOrderID: vpos, VoidRefundReason: 2})
-		return bank(t, out)
+		return out
 	}
 
-	pending := threeD("5400360000000003", "10")
-	s.start(moka.PathThreeD, pending)
+	// The payments are made on one day, voided that day, and refunded the next.
+	day := s.atNoon(0)
 	preAuth, _ := s.paidMarketplace("11", map[int64]string{1774: "11"}, true, false)
 	preFailed := threeD("4355084355084358", "12")
 	preFailed.IsPreAuth = 1
@@ -157,19 +157,24 @@ func TestTrxListSeedStatusPairs(t *testing.T) {
 	_, ret = s.pay(moka.PathThreeD, failed, "000000") // wrong OTP
 	require.Equal(t, BankCodeThreeDFailed, ret.resultCode)
 	voided, voidedVpos := s.paidMarketplace("15", map[int64]string{1772: "15"}, false, false)
-	require.True(t, void(voidedVpos).IsSuccessful)
+	require.True(t, bank(t, void(voidedVpos)).IsSuccessful)
 	refunded, refundedVpos := s.paidMarketplace("16", map[int64]string{1772: "6", 1774: "10"}, false, false)
-	refund(refundedVpos, "16")
 	voidRefused, voidRefusedVpos := s.paidMarketplace("17", map[int64]string{1772: "17"}, false, false)
-	refund(voidRefusedVpos, "1")
 	refundRefused := threeD("4556789012345672", "18")
 	_, ret = s.pay(moka.PathThreeD, refundRefused, DemoOTP)
 	require.Empty(t, ret.resultCode)
+	s.nextDay()
+	// Started today, the abandoned payment is still pending: a day-old one would have
+	// timed out (Config.SessionTimeout, on the same clock).
+	pending := threeD("5400360000000003", "10")
+	s.start(moka.PathThreeD, pending)
+	refund(refundedVpos, "16")
+	refund(voidRefusedVpos, "1")
 	refund(ret.trxCode, "18")
 	s.srv.CompleteRefunds()
-	assert.False(t, void(voidRefusedVpos).IsSuccessful, "a refunded payment cannot be voided")
+	assert.Equal(t, CodeVoidPaymentNotAvailable, void(voidRefusedVpos).ResultCode, "a refunded payment of yesterday cannot be voided")
 
-	from, to := window(time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	from, to := window(day.Add(-time.Hour), day.Add(25*time.Hour))
 	list := func(r moka.TrxListRequest) []moka.Payment {
 		r.TrxStartDate, r.TrxEndDate = from, to
 		out, res := s.list(r)

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -24,6 +25,50 @@ const (
 	voidPrefix               = "PaymentDealer.DoVoid."
 )
 
+// Result codes of DoCapture, DoVoid and DoCreateRefundRequest that Moka's test host
+// answers but the seed pages do not list.
+const (
+	// CodeCaptureMustGiven: DoCapture names no payment (both ids blank).
+	CodeCaptureMustGiven = "PaymentDealer.DoCapture.OtherTrxCodeOrVirtualPosOrderIdMustGiven"
+	// CodeVoidInvalidRequest: DoVoid names no payment (both ids blank).
+	CodeVoidInvalidRequest = voidPrefix + "InvalidRequest"
+	// CodeVoidPaymentNotAvailable: the payment cannot be voided (see handleVoid).
+	CodeVoidPaymentNotAvailable = voidPrefix + "PaymentNotAvailable"
+	// CodeRefundOnPaymentDay: a refund request on the payment's own Istanbul day, when
+	// Moka wants a void instead ("refunds to be made on or after the next day of
+	// payment", seed 002).
+	CodeRefundOnPaymentDay = refundPrefix + "RefundNotAvailableOnPaymentDay"
+)
+
+// voidCutoffHour is the Istanbul hour from which a payment of the day can no longer be
+// voided: the banks close the day's batch at 22:00.
+const voidCutoffHour = 22
+
+// sameDay reports whether a and b fall on the same Istanbul date.
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.In(istanbul).Date()
+	by, bm, bd := b.In(istanbul).Date()
+	return ay == by && am == bm && ad == bd
+}
+
+// inVoidWindow reports whether p can still be voided at now: on its own Istanbul day,
+// before voidCutoffHour.
+func inVoidWindow(p *payment, now time.Time) bool {
+	return sameDay(p.day(), now) && now.In(istanbul).Hour() < voidCutoffHour
+}
+
+// day is when p's money was taken, whose Istanbul date the void and refund rules go by:
+// its capture for a captured pre-authorisation (the payment transaction is the capture's),
+// else when it was made.
+func (p *payment) day() time.Time {
+	for i := len(p.trxs) - 1; i >= 0; i-- {
+		if t := p.trxs[i]; t.typ == moka.TrxTypePayment && t.status == moka.TrxStatusSuccess {
+			return t.date
+		}
+	}
+	return p.created
+}
+
 func bankFailure(code, msg string) moka.BankResult {
 	return moka.BankResult{IsSuccessful: false, ResultCode: code, ResultMessage: msg}
 }
@@ -40,8 +85,12 @@ func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) {
 	}
 	vpos, other := trimIDs(req.VirtualPosOrderID, req.OtherTrxCode)
 	amount := req.Amount.Decimal
-	if isEXAmount(amount) || isEXOrder(vpos, other) {
+	switch {
+	case isEXAmount(amount) || isEXOrder(vpos, other):
 		writeEX(w, "amount "+EXAmount+" or payment "+EXOrderID+" always answers EX")
+		return
+	case vpos == "" && other == "":
+		writeCode(w, CodeCaptureMustGiven)
 		return
 	}
 	s.mu.Lock()
@@ -191,10 +240,11 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, prefix string, 
 // msgVoidRefused is the bank's message for a refused void, also on its failed cancel row.
 const msgVoidRefused = "Payment cannot be voided"
 
-// handleVoid cancels a paid or pre-authorised payment that has no refund. Moka allows
-// this until 22:00 on the payment's day; the sandbox does not enforce the clock. A void
-// the bank refuses on a payment that went through leaves a failed cancel row (TrxType 3,
-// TrxStatus 2), as in seed 004's status table; the payment itself is unchanged.
+// handleVoid cancels a paid or pre-authorised payment that has no refund, on the
+// payment's own Istanbul day before 22:00, as Moka allows. Any other payment it finds
+// answers PaymentNotAvailable; when that payment went through, the refused void also
+// leaves a failed cancel row (TrxType 3, TrxStatus 2), as in seed 004's status table,
+// and the payment itself is unchanged.
 func (s *Server) handleVoid(w http.ResponseWriter, r *http.Request) {
 	req, d, ok := decode[moka.VoidRequest](s, w, r, authPayment)
 	if !ok {
@@ -206,11 +256,14 @@ func (s *Server) handleVoid(w http.ResponseWriter, r *http.Request) {
 		writeEX(w, "payment "+EXOrderID+" always answers EX")
 		return
 	case vpos == "" && other == "":
-		writeCode(w, voidPrefix+"OtherTrxCodeOrVirtualPosOrderIdMustGiven")
+		// Moka's test host answers InvalidRequest here, not the MustGiven code of the
+		// other services.
+		writeCode(w, CodeVoidInvalidRequest)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	p := s.find(d.DealerCode, vpos, other)
 	switch {
 	case p == nil:
@@ -218,17 +271,18 @@ func (s *Server) handleVoid(w http.ResponseWriter, r *http.Request) {
 		return
 	case p.trxStatus != moka.TrxStatusSuccess:
 		// Nothing went through, so there is nothing the bank could cancel.
-		writeSuccess(w, bankFailure(BankCodeInvalidTransaction, msgVoidRefused))
+		writeCode(w, CodeVoidPaymentNotAvailable)
 		return
 	case p.refund != nil || !p.refAmount.IsZero() ||
-		(p.status != moka.PaymentStatusPayment && p.status != moka.PaymentStatusPreAuth):
-		t := s.addTrx(p, s.now(), moka.TrxTypeCancel, moka.TrxStatusFailed, p.amount, msgVoidRefused, p.shareParts())
+		(p.status != moka.PaymentStatusPayment && p.status != moka.PaymentStatusPreAuth) ||
+		!inVoidWindow(p, now):
+		t := s.addTrx(p, now, moka.TrxTypeCancel, moka.TrxStatusFailed, p.amount, msgVoidRefused, p.shareParts())
 		t.voidRefundReason = int(req.VoidRefundReason)
-		writeSuccess(w, bankFailure(BankCodeInvalidTransaction, msgVoidRefused))
+		writeCode(w, CodeVoidPaymentNotAvailable)
 		return
 	}
 	p.status = moka.PaymentStatusCancel
-	t := s.addTrx(p, s.now(), moka.TrxTypeCancel, moka.TrxStatusSuccess, p.amount, "", p.shareParts())
+	t := s.addTrx(p, now, moka.TrxTypeCancel, moka.TrxStatusSuccess, p.amount, "", p.shareParts())
 	t.voidRefundReason = int(req.VoidRefundReason)
 	writeSuccess(w, moka.BankResult{IsSuccessful: true, ResultCode: "00"})
 }

@@ -103,6 +103,8 @@ func TestRefunds(t *testing.T) {
 		out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, r)
 		return out
 	}
+	assert.Equal(t, CodeRefundOnPaymentDay, refund(moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("1")}).ResultCode, "on the payment's day")
+	s.nextDay()
 	cases := []struct {
 		name     string
 		req      moka.RefundRequest
@@ -151,32 +153,126 @@ func TestRefunds(t *testing.T) {
 
 func TestVoid(t *testing.T) {
 	s := startSandbox(t)
+	today := s.atNoon(0)
 	req, vpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
 	void := func(r moka.VoidRequest) raw {
 		out, _ := call[moka.BankResult](s, moka.PathVoid, r)
 		return out
 	}
-	assert.Equal(t, voidPrefix+"OtherTrxCodeOrVirtualPosOrderIdMustGiven", void(moka.VoidRequest{}).ResultCode)
+	assert.Equal(t, CodeVoidInvalidRequest, void(moka.VoidRequest{}).ResultCode)
 	assert.Equal(t, voidPrefix+"PaymentNotFound", void(moka.VoidRequest{OtherTrxCode: "nope"}).ResultCode)
 	assert.True(t, bank(t, void(moka.VoidRequest{VirtualPosOrderID: vpos, VoidRefundReason: 2})).IsSuccessful)
 	d := s.detail(req.OtherTrxCode)
 	assert.Equal(t, moka.Int(moka.PaymentStatusCancel), d.PaymentDetail.PaymentStatus)
 	assert.Equal(t, moka.Int(moka.TrxTypeCancel), d.PaymentTrxDetailList[len(d.PaymentTrxDetailList)-1].TrxType)
-	assert.Equal(t, BankCodeInvalidTransaction, bank(t, void(moka.VoidRequest{VirtualPosOrderID: vpos})).ResultCode, "twice")
+	twice := void(moka.VoidRequest{VirtualPosOrderID: vpos})
+	assert.Equal(t, CodeVoidPaymentNotAvailable, twice.ResultCode, "twice")
+	assert.Equal(t, "null", string(twice.Data), "an envelope refusal, not the bank's")
+	assert.NotEmpty(t, twice.ResultMessage)
 	assert.Equal(t, "EX", void(moka.VoidRequest{VirtualPosOrderID: EXOrderID}).ResultCode)
 
-	// A void the bank refuses leaves a failed cancel row and the payment as it was.
+	// A refused void of a payment that went through leaves a failed cancel row and the
+	// payment as it was. A refund request needs the next day, and a void the payment's
+	// day, so the clock goes forward for the request and back for the void.
 	refunded, rvpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+	s.nextDay()
 	out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: rvpos, Amount: dec("4")})
 	isSuccess(t, out)
 	s.srv.CompleteRefunds()
-	assert.Equal(t, BankCodeInvalidTransaction, bank(t, void(moka.VoidRequest{VirtualPosOrderID: rvpos, VoidRefundReason: 2})).ResultCode)
+	s.srv.SetNow(today.Add(time.Minute))
+	assert.Equal(t, CodeVoidPaymentNotAvailable, void(moka.VoidRequest{VirtualPosOrderID: rvpos, VoidRefundReason: 2}).ResultCode)
 	d = s.detail(refunded.OtherTrxCode)
 	assert.Equal(t, [2]moka.Int{moka.PaymentStatusPayment, moka.TrxStatusSuccess}, [2]moka.Int{d.PaymentDetail.PaymentStatus, d.PaymentDetail.TrxStatus})
 	last := d.PaymentTrxDetailList[len(d.PaymentTrxDetailList)-1]
 	assert.Equal(t, [2]moka.Int{moka.TrxTypeCancel, moka.TrxStatusFailed}, [2]moka.Int{last.TrxType, last.TrxStatus})
 	assert.Equal(t, msgVoidRefused, last.ResultMessage)
 	assert.Equal(t, moka.Int(2), last.VoidRefundReason)
+
+	// A payment that did not go through has nothing to cancel, and no row is written.
+	failed := threeD("4355084355084358", "10")
+	_, ret := s.pay(moka.PathThreeD, failed, DemoOTP)
+	require.Equal(t, BankCodeThreeDFailed, ret.resultCode)
+	assert.Equal(t, CodeVoidPaymentNotAvailable, void(moka.VoidRequest{OtherTrxCode: failed.OtherTrxCode}).ResultCode)
+	assert.Len(t, s.detail(failed.OtherTrxCode).PaymentTrxDetailList, 1)
+}
+
+// Moka allows DoVoid until 22:00 Istanbul time on the payment's own day; later that
+// evening, and on any later day, the payment is not available for a void.
+func TestVoidWindow(t *testing.T) {
+	cases := []struct {
+		name string
+		// paidAt and voidAt are Istanbul times on the payment's day (day 0) or later.
+		paidAt, voidAt func(day time.Time) time.Time
+		code           string
+	}{
+		{"same day, morning", at(0, 9, 0), at(0, 9, 30), moka.ResultSuccess},
+		{"same day, a minute before 22:00", at(0, 9, 0), at(0, 21, 59), moka.ResultSuccess},
+		{"same day, 22:00", at(0, 9, 0), at(0, 22, 0), CodeVoidPaymentNotAvailable},
+		{"paid after 22:00", at(0, 22, 30), at(0, 22, 31), CodeVoidPaymentNotAvailable},
+		{"next day, just after midnight", at(0, 21, 0), at(1, 0, 1), CodeVoidPaymentNotAvailable},
+		{"next day, morning", at(0, 9, 0), at(1, 9, 0), CodeVoidPaymentNotAvailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startSandbox(t)
+			day := s.atNoon(0)
+			s.srv.SetNow(tc.paidAt(day))
+			req, vpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+			s.srv.SetNow(tc.voidAt(day))
+			out, _ := call[moka.BankResult](s, moka.PathVoid, moka.VoidRequest{VirtualPosOrderID: vpos, VoidRefundReason: 2})
+			assert.Equal(t, tc.code, out.ResultCode)
+			want := moka.Int(moka.PaymentStatusCancel)
+			if tc.code != moka.ResultSuccess {
+				want = moka.PaymentStatusPayment
+			}
+			assert.Equal(t, want, s.detail(req.OtherTrxCode).PaymentDetail.PaymentStatus)
+		})
+	}
+}
+
+// at returns the Istanbul time hh:mm, days after day's date.
+func at(days, hh, mm int) func(day time.Time) time.Time {
+	return func(day time.Time) time.Time {
+		y, m, d := day.In(istanbul).Date()
+		return time.Date(y, m, d+days, hh, mm, 0, 0, istanbul)
+	}
+}
+
+// A refund request on the payment's own Istanbul day is refused; from midnight on it is
+// taken. Moka's day is Istanbul's, not UTC's: 01:00 Istanbul is still the day before in UTC.
+func TestRefundDay(t *testing.T) {
+	cases := []struct {
+		name           string
+		paidAt, refund func(day time.Time) time.Time
+		code           string
+	}{
+		{"same day", at(0, 9, 0), at(0, 23, 59), CodeRefundOnPaymentDay},
+		{"next day, after midnight Istanbul time", at(0, 23, 0), at(1, 1, 0), moka.ResultSuccess},
+		{"a week later", at(0, 9, 0), at(7, 9, 0), moka.ResultSuccess},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startSandbox(t)
+			day := s.atNoon(0)
+			s.srv.SetNow(tc.paidAt(day))
+			req, vpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+			s.srv.SetNow(tc.refund(day))
+			out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("3")})
+			assert.Equal(t, tc.code, out.ResultCode)
+			if tc.code != moka.ResultSuccess {
+				assert.NotEmpty(t, out.ResultMessage)
+				assert.Equal(t, "null", string(out.Data))
+				s.srv.CompleteRefunds()
+				assert.Equal(t, "0", s.detail(req.OtherTrxCode).PaymentDetail.RefAmount.String(), "nothing was requested")
+			}
+		})
+	}
+
+	// The seed sample's payment is dated 2020-07-27, so its refund works on any day.
+	s := startSandbox(t)
+	out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: SeedRefundOrderID, Amount: dec("1"),
+		SubDealer: []moka.SubDealerPart{{DealerID: 1772, Amount: amt("1")}}})
+	isSuccess(t, out)
 }
 
 // Moka trims ids, so ids of blanks are missing ids: each service answers its MustGiven
@@ -192,7 +288,8 @@ func TestBlankIDsAreMissing(t *testing.T) {
 		{moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: "  ", OtherTrxCode: "\t"}, approvePrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
 		{moka.PathUndoApprovePool, moka.ApproveRequest{VirtualPosOrderID: " "}, undoPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
 		{moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: " ", OtherTrxCode: "  ", Amount: dec("1")}, refundPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
-		{moka.PathVoid, moka.VoidRequest{OtherTrxCode: "   "}, voidPrefix + "OtherTrxCodeOrVirtualPosOrderIdMustGiven"},
+		{moka.PathVoid, moka.VoidRequest{OtherTrxCode: "   "}, CodeVoidInvalidRequest},
+		{moka.PathCapture, moka.CaptureRequest{VirtualPosOrderID: " ", OtherTrxCode: "\t", Amount: dec("1")}, CodeCaptureMustGiven},
 		{moka.PathDealerPaymentTrxList, moka.PaymentDetailRequest{PaymentID: " ", OtherTrxCode: " "}, CodeDetailMustBeGiven},
 		// A padded id is the id.
 		{moka.PathApprovePoolPayment, moka.ApproveRequest{VirtualPosOrderID: " " + vpos + " "}, moka.ResultSuccess},
@@ -230,6 +327,7 @@ func TestRefundCompletesAfterDelay(t *testing.T) {
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return base.Add(offset) }
 	s := startSandbox(t, func(c *Config) { c.Now, c.RefundDelay = now, time.Minute })
 	req, vpos := s.paidMarketplace("10", map[int64]string{1772: "10"}, false, false)
+	s.nextDay() // on top of Config.Now: the offset moves whatever clock the sandbox has
 	out, _ := call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: vpos, Amount: dec("3")})
 	isSuccess(t, out)
 	assert.Equal(t, "0", s.detail(req.OtherTrxCode).PaymentDetail.RefAmount.String(), "pending before the delay")

@@ -41,6 +41,11 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
 	case p == nil || !p.isPaid():
 		writeCode(w, refundPrefix+"PaymentNotFound")
 		return
+	case sameDay(p.day(), s.now()):
+		// Seed 002: refunds are made on or after the day after the payment; on its own
+		// day a payment is voided (DoVoid) instead.
+		writeCode(w, CodeRefundOnPaymentDay)
+		return
 	case p.refund != nil:
 		writeCode(w, refundPrefix+"RefundRequestAlreadyExist")
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,11 +19,13 @@ import (
 // Server is the sandbox: an http.Handler holding all state in memory, safe for
 // concurrent use.
 type Server struct {
-	cfg    Config
-	now    func() time.Time
-	mux    *http.ServeMux
-	tmpl   *template.Template
-	public string
+	cfg Config
+	// baseNow is Config.Now or time.Now; offset (nanoseconds) moves it (see now).
+	baseNow func() time.Time
+	offset  atomic.Int64
+	mux     *http.ServeMux
+	tmpl    *template.Template
+	public  string
 
 	// services are the Moka paths the sandbox answers, for the fault endpoint's check.
 	services map[string]bool
@@ -46,7 +49,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		cfg:         cfg,
-		now:         cfg.Now,
+		baseNow:     cfg.Now,
 		mux:         http.NewServeMux(),
 		tmpl:        template.Must(template.New("bank").Parse(bankTemplates)),
 		public:      strings.TrimRight(cfg.PublicURL, "/"),
@@ -56,8 +59,8 @@ func New(cfg Config) *Server {
 		nextTrx:     5000,
 		nextRefund:  1300,
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if s.baseNow == nil {
+		s.baseNow = time.Now
 	}
 	s.routes()
 	for _, p := range cfg.Payments {
@@ -88,6 +91,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /bank/3d/{token}/repost", s.handleBankRepost)
 	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		m.HandleFunc(method+" "+FaultPath, s.handleFault)
+		m.HandleFunc(method+" "+ClockPath, s.handleClock)
 	}
 	m.HandleFunc("GET /{$}", s.handleIndex)
 }
@@ -99,7 +103,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleIndex(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("Moka sandbox: POST /PaymentDealer/<service>; bank 3-D pages under /bank/3d/; faults at " + FaultPath + ".\n"))
+	_, _ = w.Write([]byte("Moka sandbox: POST /PaymentDealer/<service>; bank 3-D pages under /bank/3d/; faults at " + FaultPath + "; clock at " + ClockPath + ".\n"))
 }
 
 // envelope is Moka's answer shape; Data is null on failure.
@@ -160,14 +164,19 @@ const authPrefix = "PaymentDealer.CheckPaymentDealerAuthentication."
 var (
 	authPayment = auth{authPrefix + "InvalidRequest", authPrefix + "InvalidAccount", authPrefix + "VirtualPosNotFound", true}
 	authPlain   = auth{authPrefix + "InvalidRequest", authPrefix + "InvalidAccount", "", false}
-	authRefund  = auth{"PaymentDealer.DoCreateRefundRequest.InvalidRequest", "PaymentDealer.DoCreateRefundRequest.InvalidAccount", "", false}
+	authRefund  = auth{refundPrefix + "InvalidRequest", refundPrefix + "InvalidAccount", "", false}
 )
 
-// decode reads a Moka envelope and authenticates it. On failure it has written the answer
-// and returns ok false.
+// decode reads a Moka envelope in the body's charset and authenticates it. On failure it
+// has written the answer and returns ok false.
 func decode[T any](s *Server, w http.ResponseWriter, r *http.Request, a auth) (req T, d *Dealer, ok bool) {
 	var env moka.Envelope[T]
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	body, ok := requestBody(w, r)
+	if !ok {
+		writeCode(w, a.invalidRequest)
+		return req, nil, false
+	}
+	dec := json.NewDecoder(body)
 	if err := dec.Decode(&env); err != nil {
 		writeCode(w, a.invalidRequest)
 		return req, nil, false
@@ -179,8 +188,14 @@ func decode[T any](s *Server, w http.ResponseWriter, r *http.Request, a auth) (r
 		return req, nil, false
 	}
 	au := env.PaymentDealerAuthentication
-	if au.DealerCode == "" || au.Username == "" || au.Password == "" ||
-		!strings.EqualFold(strings.TrimSpace(au.CheckKey), checkKey(au.DealerCode, au.Username, au.Password)) {
+	// A blank DealerCode, Username or Password names no account, which Moka's test host
+	// answers InvalidAccount; only a CheckKey that does not match what was sent is
+	// InvalidRequest.
+	if au.DealerCode == "" || au.Username == "" || au.Password == "" {
+		writeCode(w, a.invalidAccount)
+		return req, nil, false
+	}
+	if !strings.EqualFold(strings.TrimSpace(au.CheckKey), checkKey(au.DealerCode, au.Username, au.Password)) {
 		writeCode(w, a.invalidRequest)
 		return req, nil, false
 	}

@@ -66,6 +66,7 @@ func TestCaptureAndRefundFollowShares(t *testing.T) {
 	assert.Equal(t, [2]string{"1772", "40"}, [2]string{jsonInt(last.SubPaymentTrxList[0].DealerID), last.SubPaymentTrxList[0].Amount.String()})
 	assert.Equal(t, [2]string{"1774", "30"}, [2]string{jsonInt(last.SubPaymentTrxList[1].DealerID), last.SubPaymentTrxList[1].Amount.String()})
 
+	s.nextDay() // a payment is refunded from the day after it
 	steps := []struct {
 		name   string
 		amount string
@@ -96,6 +97,7 @@ func TestCaptureLeavesOutAndFullCapture(t *testing.T) {
 	out, _ := call[moka.BankResult](s, moka.PathCapture, moka.CaptureRequest{VirtualPosOrderID: leftVpos, Amount: dec("6"), SubDealer: parts(1774, "6")})
 	require.True(t, bank(t, out).IsSuccessful)
 	assert.Equal(t, map[moka.Int][2]string{1772: {"0", "0"}, 1774: {"6", "0"}}, s.shares(left.OtherTrxCode))
+	s.nextDay()
 	out, _ = call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: leftVpos, Amount: dec("1"), SubDealer: parts(1772, "1")})
 	assert.Equal(t, refundPrefix+"InvalidAmount", out.ResultCode)
 
@@ -105,6 +107,7 @@ func TestCaptureLeavesOutAndFullCapture(t *testing.T) {
 	assert.Equal(t, map[moka.Int][2]string{1772: {"4", "0"}, 1774: {"6", "0"}}, s.shares(full.OtherTrxCode))
 
 	// Refunding what remains without parts gives each share back what is left of it.
+	s.nextDay()
 	out, _ = call[moka.BankResult](s, moka.PathCreateRefundRequest, moka.RefundRequest{VirtualPosOrderID: fullVpos})
 	isSuccess(t, out)
 	s.srv.CompleteRefunds()

@@ -33,6 +33,7 @@ type payment struct {
 
 	redirectURL  string
 	redirectType int64
+	returnHash   bool // ReturnHash 1: the return carries hashValue, else isSuccessful
 	holder       string
 	first6       string
 	last4        string
@@ -153,7 +154,7 @@ func (s *Server) addPreset(pr Preset) {
 		amount: pr.Amount, provision: pr.Amount, refAmount: decimal.Zero, currency: currency,
 		instalment: 1, pool: pr.Pool, preAuth: pr.PreAuth,
 		holder: "elif yetimoğlu", first6: "526955", last4: "4444", // the seed samples' card
-		outcome: OutcomeSuccess, created: at, processed: true,
+		outcome: OutcomeSuccess, created: at, processed: true, returnHash: true,
 		status: moka.PaymentStatusPayment, trxStatus: moka.TrxStatusSuccess,
 	}
 	for _, sh := range pr.SubDealers {

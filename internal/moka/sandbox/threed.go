@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -21,10 +22,11 @@ func (s *Server) handleThreeDMarketPlace(w http.ResponseWriter, r *http.Request)
 // startThreeD validates a 3-D payment the way Moka does, in the order of the seed's
 // table, and on success stores a pending payment and answers the bank page URL.
 func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace bool) {
-	req, d, ok := decode[moka.ThreeDRequest](s, w, r, authPayment)
+	wire, d, ok := decode[threeDWire](s, w, r, authPayment)
 	if !ok {
 		return
 	}
+	req := wire.request()
 	amount := req.Amount.Decimal
 	currency := strings.ToUpper(strings.TrimSpace(req.Currency))
 	if currency == "" {
@@ -34,10 +36,10 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 	case isEXAmount(amount):
 		writeEX(w, "amount "+EXAmount+" always answers EX")
 		return
-	case !amount.IsPositive() || !amount.Equal(amount.Round(2)),
-		!validCurrency(currency),
-		int64(req.ReturnHash) != 1,
-		!strings.HasPrefix(req.RedirectURL, "http://") && !strings.HasPrefix(req.RedirectURL, "https://"):
+	}
+	redirectURL, urlOK := bankReturnURL(req.RedirectURL)
+	if !amount.IsPositive() || !amount.Equal(amount.Round(2)) || !validCurrency(currency) ||
+		(req.ReturnHash != 0 && req.ReturnHash != 1) || !urlOK {
 		writeCode(w, authPayment.invalidRequest)
 		return
 	}
@@ -103,7 +105,8 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 		pool:         req.IsPoolPayment == 1,
 		preAuth:      req.IsPreAuth == 1,
 		subs:         subs,
-		redirectURL:  req.RedirectURL,
+		redirectURL:  redirectURL,
+		returnHash:   req.ReturnHash == 1,
 		redirectType: int64(req.RedirectType),
 		holder:       strings.TrimSpace(req.CardHolderFullName),
 		first6:       number[:6],
@@ -119,7 +122,51 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 	s.payments = append(s.payments, p)
 	s.unanswered = append(s.unanswered, p)
 	s.byToken[p.token] = p
-	writeSuccess(w, moka.ThreeDResult{URL: s.public + "/bank/3d/" + p.token, CodeForHash: p.codeForHash})
+	bankURL := s.public + "/bank/3d/" + p.token
+	if !p.returnHash {
+		// Without ReturnHash, Moka answers the bank page's URL as a bare string.
+		writeSuccess(w, bankURL)
+		return
+	}
+	writeSuccess(w, moka.ThreeDResult{URL: bankURL, CodeForHash: p.codeForHash})
+}
+
+// threeDWire is a 3-D request as Moka's test host reads it: the card's expiry and CVC,
+// strings in Moka's documents, may also come as JSON numbers ("ExpMonth":10). The outer
+// fields hide the embedded request's fields of the same JSON name. The client keeps
+// sending strings; only the sandbox is lenient.
+type threeDWire struct {
+	moka.ThreeDRequest
+	ExpMonth  moka.String `json:"ExpMonth"`
+	ExpYear   moka.String `json:"ExpYear"`
+	CvcNumber moka.String `json:"CvcNumber"`
+}
+
+func (w threeDWire) request() moka.ThreeDRequest {
+	r := w.ThreeDRequest
+	r.ExpMonth, r.ExpYear, r.CvcNumber = string(w.ExpMonth), string(w.ExpYear), string(w.CvcNumber)
+	return r
+}
+
+// bankReturnURL returns the absolute http(s) URL the bank page posts to. Moka's test host
+// takes a RedirectUrl without a scheme ("www.example.com/return") and posts to it over
+// http, so the sandbox does the same; any scheme other than http and https, a URL with
+// user info, or one without a host is refused.
+func bankReturnURL(raw string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", false
+	}
+	// Without "://" before the path, query or fragment, there is no scheme: "//host/x",
+	// "host/x" and "host:8080/x" all name a host.
+	if i, j := strings.Index(raw, "://"), strings.IndexAny(raw, "/?#"); i < 0 || (j >= 0 && j < i) {
+		raw = "http://" + strings.TrimPrefix(raw, "//")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
+		return "", false
+	}
+	return raw, true
 }
 
 func merchantName(d *Dealer, sub string) string {

@@ -1,0 +1,175 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mokacheckout/checkout/internal/moka"
+	"github.com/mokacheckout/checkout/internal/orders"
+)
+
+// Result codes of actions settled by reconciliation.
+const (
+	// CodeActionNotDone: Moka's records show the capture or void never happened.
+	CodeActionNotDone = "checkout.not_done_at_moka"
+	// CodeRefundNotFound: no refund appeared at Moka within RefundWatch of a request
+	// whose answer was lost.
+	CodeRefundNotFound = "checkout.refund_not_found"
+)
+
+// approver is the part of the Moka client that re-sends a pool approval whose answer was
+// lost: approving again is safe, Moka refuses an approval twice.
+type approver interface {
+	ApprovePoolPayment(ctx context.Context, req moka.ApproveRequest) (*moka.BankResult, error)
+}
+
+func (r *Reconciler) actionAfter() time.Duration {
+	if r.ActionAfter > 0 {
+		return r.ActionAfter
+	}
+	return 2 * time.Minute
+}
+
+func (r *Reconciler) refundWatch() time.Duration {
+	if r.RefundWatch > 0 {
+		return r.RefundWatch
+	}
+	return 72 * time.Hour
+}
+
+// settleActions settles the merchant actions Moka's answer did not: pending ones older
+// than ActionAfter (their call has surely ended) and refund requests not yet done.
+func (r *Reconciler) settleActions(ctx context.Context, now time.Time, rep *Report) error {
+	open, err := r.Store.OpenActions(ctx, now.Add(-r.actionAfter()))
+	if err != nil {
+		return err
+	}
+	for _, a := range open {
+		changed, err := r.settleAction(ctx, a, now)
+		switch {
+		case err != nil:
+			rep.Left++
+			r.Log.Error("reconcile action", "action_id", a.ID, "order_id", a.OrderID, "kind", string(a.Kind), "error", err.Error())
+		case changed:
+			rep.Actions++
+		}
+	}
+	return nil
+}
+
+// settleAction asks Moka about one action and records what its records show. It reports
+// whether the action changed; an error means a later pass or a person must look.
+func (r *Reconciler) settleAction(ctx context.Context, a orders.Action, now time.Time) (bool, error) {
+	o, err := r.Store.GetOrder(ctx, a.OrderID)
+	if err != nil {
+		return false, err
+	}
+	pay := o.Payment()
+	if pay == nil {
+		return false, errors.New("the order has no payment")
+	}
+	client := r.Moka(o.MerchantID)
+	if client == nil {
+		return false, fmt.Errorf("no Moka client for merchant %s", o.MerchantID)
+	}
+	if a.Kind == orders.ActionApprove {
+		return r.resendApproval(ctx, client, a, pay)
+	}
+	res, err := client.PaymentDetail(ctx, moka.PaymentDetailRequest{OtherTrxCode: pay.OtherTrxCode})
+	if err != nil {
+		return false, fmt.Errorf("ask Moka: %w", err)
+	}
+	d := res.PaymentDetail
+	switch a.Kind {
+	case orders.ActionCapture:
+		if int64(d.PaymentStatus) == moka.PaymentStatusPayment {
+			if !d.Amount.Decimal.Equal(a.Amount) {
+				return false, fmt.Errorf("Moka reports %s captured, the capture asked for %s", d.Amount.Decimal, a.Amount)
+			}
+			return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionSucceeded, ResultMessage: "confirmed with Moka by reconciliation", Reconciled: true})
+		}
+		return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeActionNotDone,
+			ResultMessage: "Moka's records show no capture", Reconciled: true})
+	case orders.ActionVoid:
+		if int64(d.PaymentStatus) == moka.PaymentStatusCancel {
+			return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionSucceeded, ResultMessage: "confirmed with Moka by reconciliation", Reconciled: true})
+		}
+		return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeActionNotDone,
+			ResultMessage: "Moka's records show no cancel", Reconciled: true})
+	case orders.ActionRefund:
+		return r.settleRefund(ctx, o, a, res, now)
+	}
+	return false, fmt.Errorf("unknown action kind %s", a.Kind)
+}
+
+// settleRefund matches Moka's refund transactions to our refunds. Moka takes one refund
+// request at a time and we send one at a time, so the refund transactions that are done
+// (succeeded or refused) correspond, in order, to our refunds that are settled: the first
+// one beyond those is this refund's.
+func (r *Reconciler) settleRefund(ctx context.Context, o *orders.Order, a orders.Action, res *moka.PaymentDetailResult, now time.Time) (bool, error) {
+	settled := 0
+	for _, x := range o.Actions {
+		// Refunds Moka refused at the request made no refund transaction: not counted.
+		if x.Kind == orders.ActionRefund && (x.Status == orders.ActionSucceeded ||
+			(x.Status == orders.ActionFailed && x.ResultCode == orders.ResultRefundRefused)) {
+			settled++
+		}
+	}
+	var done []moka.Trx
+	for _, t := range res.PaymentTrxDetailList {
+		if int64(t.TrxType) == moka.TrxTypeRefund && int64(t.TrxStatus) != moka.TrxStatusPending {
+			done = append(done, t)
+		}
+	}
+	if len(done) <= settled {
+		if a.Status == orders.ActionPending && now.Sub(a.CreatedAt) > r.refundWatch() {
+			return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeRefundNotFound,
+				ResultMessage: "no refund appeared at Moka for a request whose answer was lost", Reconciled: true})
+		}
+		return false, nil // Moka has not completed it yet
+	}
+	t := done[settled]
+	if !t.Amount.Decimal.Equal(a.Amount) {
+		return false, fmt.Errorf("Moka's next refund is %s, ours asked for %s", t.Amount.Decimal, a.Amount)
+	}
+	msg := strings.TrimSpace(t.ResultMessage)
+	_, changed, err := r.Store.CompleteRefund(ctx, a.ID, int64(t.TrxStatus) == moka.TrxStatusSuccess, msg)
+	return changed, err
+}
+
+// resendApproval approves again: Moka answers success, or PaymentAlreadyApproved when the
+// lost call went through; both mean approved.
+func (r *Reconciler) resendApproval(ctx context.Context, client Detailer, a orders.Action, pay *orders.Attempt) (bool, error) {
+	ap, ok := client.(approver)
+	if !ok {
+		return false, errors.New("the Moka client cannot approve pool payments")
+	}
+	var parts []moka.SubDealerPart
+	for _, sh := range a.Shares {
+		if sh.DealerID != 0 {
+			parts = append(parts, moka.SubDealerPart{DealerID: moka.Int(sh.DealerID)})
+		}
+	}
+	_, err := ap.ApprovePoolPayment(ctx, moka.ApproveRequest{VirtualPosOrderID: pay.TrxCode, OtherTrxCode: pay.OtherTrxCode, SubDealer: parts})
+	var me *moka.Error
+	switch {
+	case err == nil, moka.IsCode(err, "PaymentDealer.DoApprovePoolPayment.PaymentAlreadyApproved"):
+		return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionSucceeded, ResultMessage: "confirmed with Moka by reconciliation", Reconciled: true})
+	case errors.As(err, &me):
+		return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: strings.TrimSpace(me.ResultCode),
+			ResultMessage: strings.TrimSpace(me.ResultMessage), Reconciled: true})
+	default:
+		return false, fmt.Errorf("ask Moka: %w", err)
+	}
+}
+
+func (r *Reconciler) finish(ctx context.Context, a orders.Action, res orders.ActionResult) (bool, error) {
+	_, after, err := r.Store.FinishAction(ctx, a.ID, res, nil)
+	if err != nil {
+		return false, err
+	}
+	return after.Status == res.Status && a.Status != after.Status, nil
+}
