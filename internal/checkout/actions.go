@@ -286,19 +286,27 @@ func errorAnswer(err error) (int, []byte) {
 	return ae.Status, b
 }
 
-// actionFailure maps Moka's refusal of an action to our error: our code, a message a
-// merchant can act on, and Moka's code beside it.
+// actionFailure maps Moka's refusal of an action to our error.
 func actionFailure(a *orders.Action) *apiError {
-	code := a.ResultCode
-	msg := a.ResultMessage
-	e := &apiError{Status: http.StatusBadGateway, Code: "moka_error", Message: msg, MokaResultCode: code}
+	e := mokaCodeError(a.ResultCode, a.ResultMessage)
 	if e.Message == "" {
 		e.Message = "Moka refused the " + string(a.Kind)
 	}
+	return e
+}
+
+// mokaCodeError maps one of Moka's result codes (or a bank's) to our error: our code, a
+// message a merchant can act on, and Moka's code beside it. It is the one table for every
+// Moka refusal the API shows (actions, the transaction list).
+func mokaCodeError(code, msg string) *apiError {
+	code, msg = strings.TrimSpace(code), strings.TrimSpace(msg)
+	e := &apiError{Status: http.StatusBadGateway, Code: "moka_error", Message: msg, MokaResultCode: code}
 	switch {
 	case strings.Contains(code, ".CheckPaymentDealerAuthentication.") || strings.HasSuffix(code, ".InvalidAccount") ||
 		strings.HasSuffix(code, ".InvalidRequest"):
 		e.Code, e.Message = "moka_account_refused", "Moka refused the merchant's account or request: check the dealer code, username and password ("+msg+")"
+	case strings.HasSuffix(code, ".DealerNotAuthorized"):
+		e.Code, e.Message = "moka_not_authorized", "Moka does not let this dealer account list transactions; ask Moka to enable it ("+msg+")"
 	case strings.HasSuffix(code, ".InvalidAmount"):
 		e.Status, e.Code, e.Field = http.StatusUnprocessableEntity, orders.CodeAmountInvalid, "amount"
 	case strings.HasSuffix(code, ".PaymentAlreadyApproved"):
@@ -307,15 +315,21 @@ func actionFailure(a *orders.Action) *apiError {
 		e.Status, e.Code = http.StatusConflict, orders.CodeNotPoolPayment
 	case strings.HasSuffix(code, ".RefundRequestAlreadyExist"):
 		e.Status, e.Code = http.StatusConflict, orders.CodeRefundInProgress
-	case strings.HasSuffix(code, "PaymentNotFound") || strings.HasSuffix(code, ".PaymentNotAvailable"):
+	case strings.HasSuffix(code, "PaymentNotFound") || strings.HasSuffix(code, ".PaymentNotAvailable") ||
+		strings.HasSuffix(code, ".RefundNotAvailableOnPaymentDay"):
 		e.Status, e.Code = http.StatusConflict, "payment_not_available"
-	case strings.HasSuffix(code, "MustGiven") || strings.HasSuffix(code, "Mismatch") || code == "checkout.invalid_request":
+	case strings.HasSuffix(code, "MustGiven") || strings.HasSuffix(code, "Mismatch") || code == "checkout.invalid_request" ||
+		strings.HasSuffix(code, ".InvalidDateTimeFormat") || strings.HasSuffix(code, ".InvalidTrxType") ||
+		strings.HasSuffix(code, ".InvalidTrxStatus"):
 		e.Code = "moka_request_invalid"
 	case code == "EX":
-		e.Code, e.Message = "moka_error", "Moka had an unexpected error; nothing changed, try again"
-	case !strings.Contains(code, "."):
+		e.Message = "Moka had an unexpected error; nothing changed, try again"
+	case code != "" && !strings.Contains(code, "."):
 		// A bank's own code (ISO 8583): the bank refused.
 		e.Status, e.Code = http.StatusPaymentRequired, "bank_declined"
+	}
+	if e.Message == "" {
+		e.Message = "Moka refused the request"
 	}
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -484,7 +485,29 @@ func holdMoka(t testing.TB, e *env, path string) *heldMoka {
 func TestConcurrentCapturesOneWins(t *testing.T) {
 	e := newEnv(t)
 	id := e.paidOrder(orderBody("RACE-1", `"capture":"manual"`))
-	h := holdMoka(t, e, moka.PathCapture)
+	raceOneWins(t, e, id, "capture", moka.PathCapture)
+	assert.Equal(t, 1, trxCount(e.detail(id), moka.TrxTypePayment), "Moka captured once")
+	assert.Len(t, e.order(id)["captures"], 1)
+}
+
+func TestConcurrentRefundsOneWins(t *testing.T) {
+	e := newEnv(t)
+	id := e.paidOrder(orderBody("RACE-2"))
+	e.clock.Add(25 * time.Hour)
+	raceOneWins(t, e, id, "refunds", moka.PathCreateRefundRequest)
+	refunds := e.order(id)["refunds"].([]any)
+	require.Len(t, refunds, 1)
+	assert.Equal(t, "requested", refunds[0].(map[string]any)["status"])
+	e.bank.CompleteRefunds()
+	e.reconcile()
+	assert.Equal(t, "150", e.detail(id).PaymentDetail.RefAmount.Decimal.String(), "refunded once")
+}
+
+// raceOneWins sends 20 of one action at once while Moka holds the first: one wins, and
+// every other was refused while the first was pending, which proves they raced it.
+func raceOneWins(t *testing.T, e *env, id, action, path string) {
+	t.Helper()
+	h := holdMoka(t, e, path)
 	const n = 20
 	results := make(chan response, n)
 	var wg sync.WaitGroup
@@ -492,10 +515,9 @@ func TestConcurrentCapturesOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- e.act(id, "capture", "")
+			results <- e.act(id, action, "")
 		}()
 	}
-	// The first capture is at Moka; the others come while it is.
 	h.waitHeld()
 	codes := map[string]int{}
 	for range n - 1 {
@@ -506,10 +528,8 @@ func TestConcurrentCapturesOneWins(t *testing.T) {
 	h.release()
 	wg.Wait()
 	winner := <-results
-	require.Equal(t, http.StatusOK, winner.status, winner.body)
-	assert.Equal(t, n-1, codes["action_in_progress"], "every loser raced the pending capture: %v", codes)
-	assert.Equal(t, 1, trxCount(e.detail(id), moka.TrxTypePayment), "Moka captured once")
-	assert.Len(t, e.order(id)["captures"], 1)
+	require.Less(t, winner.status, 300, winner.body)
+	assert.Equal(t, n-1, codes["action_in_progress"], "every loser raced the pending action: %v", codes)
 }
 
 func TestCaptureAnswerLostIsSettledByReconciliation(t *testing.T) {
@@ -712,4 +732,35 @@ func TestApprovalAndVoidAnswersLostAreSettledByReconciliation(t *testing.T) {
 	o = e.order(paid)
 	assert.Equal(t, "canceled", o["status"])
 	assert.Equal(t, "succeeded", o["voids"].([]any)[0].(map[string]any)["status"])
+}
+
+// TestTrxListRefusalsMapToOurCodes: seed 004's result codes of GetPaymentTrxList.
+func TestTrxListRefusalsMapToOurCodes(t *testing.T) {
+	e := newEnv(t)
+	from := e.clock.Now().Add(-time.Hour).Format(time.RFC3339)
+	to := e.clock.Now().Add(time.Hour).Format(time.RFC3339)
+	list := "PaymentDealer.GetPaymentTrxListMarketPlace."
+	for code, ours := range map[string]string{
+		"PaymentDealer.CheckPaymentDealerAuthentication.InvalidRequest": "moka_account_refused",
+		"PaymentDealer.CheckPaymentDealerAuthentication.InvalidAccount": "moka_account_refused",
+		list + "DealerNotAuthorized":                                    "moka_not_authorized",
+		list + "InvalidDateTimeFormat":                                  "moka_request_invalid",
+		list + "InvalidTrxType":                                         "moka_request_invalid",
+		list + "InvalidTrxStatus":                                       "moka_request_invalid",
+		"EX":                                                            "moka_error",
+	} {
+		t.Run(code, func(t *testing.T) {
+			e.override.set(func(w http.ResponseWriter, r *http.Request) bool {
+				fmt.Fprintf(w, `{"Data":null,"ResultCode":%q,"ResultMessage":"refused by the test","Exception":null}`, code)
+				return true
+			})
+			defer e.override.set(nil)
+			r := e.api(http.MethodGet, "/api/v1/transactions?from="+url.QueryEscape(from)+"&to="+url.QueryEscape(to), "")
+			require.Equal(t, http.StatusBadGateway, r.status, r.body)
+			er := errorOf(t, r)
+			assert.Equal(t, ours, er["code"])
+			assert.Equal(t, code, er["moka_result_code"])
+			assert.NotEmpty(t, er["message"])
+		})
+	}
 }

@@ -27,8 +27,7 @@ func mokaAPIError(err error) *apiError {
 	}
 	var me *moka.Error
 	if errors.As(err, &me) {
-		return &apiError{Status: http.StatusBadGateway, Code: "moka_error",
-			Message: strings.TrimSpace(me.ResultMessage), MokaResultCode: strings.TrimSpace(me.ResultCode)}
+		return mokaCodeError(me.ResultCode, me.ResultMessage)
 	}
 	if isMokaUnavailable(err) {
 		return &apiError{Status: http.StatusBadGateway, Code: "moka_unavailable", Message: "the payment service did not answer"}

@@ -391,7 +391,7 @@ func TestTransactionsMokaFailures(t *testing.T) {
 		r := e.api(http.MethodGet, path, "")
 		require.Equal(t, http.StatusBadGateway, r.status, r.body)
 		body := errorOf(t, r)
-		assert.Equal(t, "moka_error", body["code"])
+		assert.Equal(t, "moka_not_authorized", body["code"])
 		assert.Equal(t, "PaymentDealer.GetPaymentTrxListMarketPlace.DealerNotAuthorized", body["moka_result_code"])
 	})
 	t.Run("EX", func(t *testing.T) {

@@ -256,8 +256,7 @@ func canVoid(paid, now time.Time) bool {
 
 // plan checks req against the order and returns the action to send to Moka: its kind (a
 // full refund on the payment's own day is a void), amount and shares.
-func (s *Store) plan(o *Order, req ActionRequest) (Action, error) {
-	now := s.now()
+func (s *Store) plan(o *Order, req ActionRequest, now time.Time) (Action, error) {
 	a := Action{Kind: req.Kind, Amount: decimal.Zero}
 	if p := o.PendingAction(); p != nil {
 		return a, newError(CodeActionInProgress, "", "a %s of this order is waiting for Moka's answer", p.Kind)
@@ -500,11 +499,11 @@ func (s *Store) BeginAction(ctx context.Context, merchantID, orderID string, req
 		if err != nil {
 			return s.refuse(ctx, tx, idem, nil, err)
 		}
-		a, err := s.plan(o, req)
+		a, err := s.plan(o, req, s.txNow(ctx))
 		if err != nil {
 			return s.refuse(ctx, tx, idem, o, err)
 		}
-		a.ID, a.OrderID, a.Status, a.CreatedAt = newActionID(), o.ID, ActionPending, s.now()
+		a.ID, a.OrderID, a.Status, a.CreatedAt = newActionID(), o.ID, ActionPending, s.txNow(ctx)
 		if err := insertAction(ctx, tx, &a); err != nil {
 			return err
 		}
@@ -579,7 +578,7 @@ func (s *Store) FinishAction(ctx context.Context, actionID string, r ActionResul
 // settleAction moves a pending action (a points into o.Actions) to r's status and the
 // order with it.
 func (s *Store) settleAction(ctx context.Context, tx *sql.Tx, o *Order, a *Action, r ActionResult) error {
-	now := s.now()
+	now := s.txNow(ctx)
 	a.Status, a.ResultCode, a.ResultMessage = r.Status, r.ResultCode, r.ResultMessage
 	if r.RefundRequestID != "" {
 		a.RefundRequestID = r.RefundRequestID

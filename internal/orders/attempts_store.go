@@ -94,7 +94,7 @@ func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*
 		default:
 			return newError(CodeOrderNotPayable, "", "the order is %s", o.Status)
 		}
-		if !s.now().Before(o.ExpiresAt) {
+		if !s.txNow(ctx).Before(o.ExpiresAt) {
 			if err := s.moveOrder(ctx, tx, o, StatusExpired, nil); err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*
 		}
 		n := *a
 		n.ID, n.OrderID, n.OtherTrxCode = newAttemptID(), o.ID, newOtherTrxCode()
-		n.Status, n.CreatedAt, n.CompletedAt = AttemptCreated, s.now(), nil
+		n.Status, n.CreatedAt, n.CompletedAt = AttemptCreated, s.txNow(ctx), nil
 		n.CodeForHash, n.TrxCode, n.ResultCode, n.ResultMessage, n.BankURL, n.NotCounted = "", "", "", "", "", false
 		_, err = tx.ExecContext(ctx, "INSERT INTO attempts ("+attemptColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -207,7 +207,7 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, result_code = ?, result_message = ?,
 			counted = ?, completed_at = ? WHERE id = ? AND status IN (?, ?)`,
-			status, f.ResultCode, f.ResultMessage, !f.NotCounted, formatTime(s.now()), attemptID,
+			status, f.ResultCode, f.ResultMessage, !f.NotCounted, formatTime(s.txNow(ctx)), attemptID,
 			AttemptCreated, AttemptRedirected)
 		if err != nil {
 			return err
@@ -218,7 +218,7 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 		}
 		if n == 1 {
 			ended = true
-			now := s.now()
+			now := s.txNow(ctx)
 			a.Status, a.ResultCode, a.ResultMessage, a.NotCounted, a.CompletedAt =
 				status, f.ResultCode, f.ResultMessage, f.NotCounted, &now
 			o, err := loadOrder(ctx, tx, "id = ?", a.OrderID)
@@ -278,7 +278,7 @@ func (s *Store) settleFailure(ctx context.Context, tx *sql.Tx, o *Order, a *Atte
 	}
 	next := StatusOpen
 	switch {
-	case !s.now().Before(o.ExpiresAt):
+	case !s.txNow(ctx).Before(o.ExpiresAt):
 		next = StatusExpired
 	case o.CountedAttempts() >= o.MaxAttempts:
 		next = StatusCanceled
@@ -322,7 +322,7 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 		if out.Success {
 			status = AttemptSucceeded
 		}
-		now := s.now()
+		now := s.txNow(ctx)
 		// A success may also end an abandoned attempt; a failure only a redirected one.
 		replaces := "status = '" + string(AttemptRedirected) + "'"
 		if out.Success {

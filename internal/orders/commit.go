@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Errors of the write path. All carry CodeUnavailable: nothing was written for the
@@ -85,7 +86,7 @@ func (s *Store) runBatch(batch []*write) {
 			return
 		}
 		var broken error
-		w.err, broken = runWrite(ctx, tx, w.fn)
+		w.err, broken = s.runWrite(ctx, tx, w.fn)
 		if broken != nil {
 			_ = tx.Rollback()
 			fail(broken)
@@ -105,7 +106,7 @@ func (s *Store) runBatch(batch []*write) {
 // runAlone runs the only write of a batch in tx and commits it, or rolls tx back when the
 // write is refused.
 func (s *Store) runAlone(ctx context.Context, tx *sql.Tx, w *write) {
-	keep, result := outcome(callWrite(ctx, tx, w.fn))
+	keep, result := outcome(s.callWrite(ctx, tx, w.fn))
 	if !keep {
 		if err := tx.Rollback(); err != nil {
 			result = fmt.Errorf("%w: rollback: %w", ErrCommitFailed, err)
@@ -135,11 +136,11 @@ func outcome(ferr error) (keep bool, result error) {
 
 // runWrite runs fn in a savepoint of tx and returns fn's result for its caller. broken
 // is set when the savepoint itself failed: then tx is unusable.
-func runWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (result, broken error) {
+func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (result, broken error) {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
-	keep, result := outcome(callWrite(ctx, tx, fn))
+	keep, result := outcome(s.callWrite(ctx, tx, fn))
 	if !keep {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
 			return nil, fmt.Errorf("rollback to savepoint: %w", err)
@@ -152,12 +153,26 @@ func runWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (result, broken error)
 }
 
 // callWrite runs fn, turning a panic into an error for its caller alone: the committer
-// goes on serving the others.
-func callWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (err error) {
+// goes on serving the others. fn's ctx carries the write's one time (txNow).
+func (s *Store) callWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (err error) {
+	ctx = context.WithValue(ctx, txNowKey{}, s.now())
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("write panicked: %v", r)
 		}
 	}()
 	return fn(ctx, tx)
+}
+
+// txNowKey carries a write's time in its context.
+type txNowKey struct{}
+
+// txNow is the one time of the write running under ctx: every row it stamps (the state
+// change, its event, the key's answer) carries the same instant. Outside a write it is
+// the store's clock.
+func (s *Store) txNow(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(txNowKey{}).(time.Time); ok {
+		return t
+	}
+	return s.now()
 }

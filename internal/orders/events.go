@@ -109,7 +109,7 @@ func (s *Store) writeEvent(ctx context.Context, tx *sql.Tx, typ string, o *Order
 		return fmt.Errorf("event %s: %w", typ, err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO events (id, merchant_id, order_id, type, payload, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, newEventID(), o.MerchantID, o.ID, typ, string(body), formatTime(s.now()))
+		VALUES (?, ?, ?, ?, ?, ?)`, newEventID(), o.MerchantID, o.ID, typ, string(body), formatTime(s.txNow(ctx)))
 	if err != nil {
 		return fmt.Errorf("insert event %s: %w", typ, err)
 	}

@@ -81,7 +81,7 @@ func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`,
-			formatTime(s.now().Add(-IdempotencyTTL)))
+			formatTime(s.txNow(ctx).Add(-IdempotencyTTL)))
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, idem *Idem, status in
 	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys
 		(merchant_id, key, request_hash, status_code, body, action_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (merchant_id, key) DO NOTHING`,
-		idem.MerchantID, idem.Key, idem.RequestHash, status, body, actionID, formatTime(s.now()))
+		idem.MerchantID, idem.Key, idem.RequestHash, status, body, actionID, formatTime(s.txNow(ctx)))
 	if err != nil {
 		return fmt.Errorf("store idempotency key: %w", err)
 	}

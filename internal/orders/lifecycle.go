@@ -24,7 +24,7 @@ func (s *Store) moveOrderEvent(ctx context.Context, tx *sql.Tx, o *Order, to Sta
 	if !CanTransition(from, to) {
 		return invalidTransition(from, to)
 	}
-	now := s.now()
+	now := s.txNow(ctx)
 	o.Status, o.UpdatedAt = to, now
 	if to == StatusPaid && o.PaidAt == nil {
 		o.PaidAt = &now
@@ -104,7 +104,7 @@ func (s *Store) ExpireDue(ctx context.Context) (int, error) {
 				return err
 			}
 			// Checked again inside the transaction: an attempt may have started since.
-			if o.Status != StatusOpen || o.ExpiresAt.After(s.now()) {
+			if o.Status != StatusOpen || o.ExpiresAt.After(s.txNow(ctx)) {
 				return nil
 			}
 			moved = true

@@ -34,7 +34,7 @@ func (s *Store) EnsureMerchant(ctx context.Context, m Merchant) error {
 	}
 	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name`, m.ID, m.Name, formatTime(s.now()))
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name`, m.ID, m.Name, formatTime(s.txNow(ctx)))
 		return err
 	})
 	if err != nil {
@@ -58,7 +58,6 @@ func (s *Store) CreateOrderIdem(ctx context.Context, o *Order, idem *Idem) error
 	if o.ExpiresAt.IsZero() {
 		return errors.New("create order: ExpiresAt is not set")
 	}
-	now := s.now()
 	n := *o
 	if n.MaxAttempts <= 0 {
 		n.MaxAttempts = DefaultMaxAttempts
@@ -66,7 +65,6 @@ func (s *Store) CreateOrderIdem(ctx context.Context, o *Order, idem *Idem) error
 	n.ID = newOrderID()
 	n.FormToken = newFormToken()
 	n.Status = StatusOpen
-	n.CreatedAt, n.UpdatedAt = now, now
 	n.ExpiresAt = o.ExpiresAt.UTC()
 	if n.Capture == "" {
 		n.Capture = CaptureAuto
@@ -91,6 +89,8 @@ func (s *Store) CreateOrderIdem(ctx context.Context, o *Order, idem *Idem) error
 		if err := checkKey(ctx, tx, idem); err != nil {
 			return err
 		}
+		now := s.txNow(ctx)
+		n.CreatedAt, n.UpdatedAt = now, now
 		// The schema refuses an unknown merchant (foreign key) and a reused reference
 		// (UNIQUE): no query before the insert.
 		_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, merchant_id, reference, amount, currency,
