@@ -764,3 +764,27 @@ func TestTrxListRefusalsMapToOurCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestTransactionsPointAtOurOrders: Moka's records of a payment made here name its order.
+func TestTransactionsPointAtOurOrders(t *testing.T) {
+	e := newEnv(t)
+	id := e.paidOrder(orderBody("TRX-1"))
+	from := e.clock.Now().Add(-time.Hour).Format(time.RFC3339)
+	to := e.clock.Now().Add(time.Hour).Format(time.RFC3339)
+	r := e.api(http.MethodGet, "/api/v1/transactions?from="+url.QueryEscape(from)+"&to="+url.QueryEscape(to), "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	data := r.json(t)["data"].([]any)
+	require.NotEmpty(t, data)
+	found := 0
+	for _, it := range data {
+		if it.(map[string]any)["payment"].(map[string]any)["order_id"] == id {
+			found++
+		}
+	}
+	assert.Equal(t, 1, found, r.body)
+	// Another merchant's list never names this merchant's order.
+	r = e.api(http.MethodGet, "/api/v1/transactions?from="+url.QueryEscape(from)+"&to="+url.QueryEscape(to), "",
+		"Authorization", "Bearer "+otherAPIKey)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.NotContains(t, r.body, id)
+}

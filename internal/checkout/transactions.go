@@ -83,6 +83,9 @@ func (s *Server) handleTransactions(c echo.Context) error {
 		return fmt.Errorf("list transactions: %w", err)
 	}
 	items := s.transactionItems(res.Payments)
+	if err := s.linkOrders(c.Request().Context(), m.ID, items); err != nil {
+		return err
+	}
 	start := 0
 	if q.startingAfter != 0 {
 		// The cursor is a position, not an item to find: the page goes on below that id
@@ -205,6 +208,7 @@ type trxShareJSON struct {
 type trxPaymentJSON struct {
 	ID               int64              `json:"id"` // Moka's DealerPaymentId
 	OtherTrxCode     string             `json:"other_trx_code"`
+	OrderID          string             `json:"order_id,omitempty"` // ours, when the payment is one of our orders'
 	Type             string             `json:"type"`
 	Status           string             `json:"status"`
 	Amount           string             `json:"amount"`
@@ -262,6 +266,27 @@ func (s *Server) transactionItems(ps []moka.Payment) []transactionJSON {
 	}
 	slices.SortFunc(items, func(a, b transactionJSON) int { return cmp.Compare(b.ID, a.ID) })
 	return items
+}
+
+// linkOrders sets each item's order_id where its payment's OtherTrxCode is one of the
+// merchant's attempts.
+func (s *Server) linkOrders(ctx context.Context, merchantID string, items []transactionJSON) error {
+	var codes []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if c := it.Payment.OtherTrxCode; c != "" && !seen[c] {
+			seen[c] = true
+			codes = append(codes, c)
+		}
+	}
+	ids, err := s.store.OrderIDsByOtherTrxCode(ctx, merchantID, codes)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].Payment.OrderID = ids[items[i].Payment.OtherTrxCode]
+	}
+	return nil
 }
 
 func (s *Server) trxPaymentJSON(d moka.PaymentDetail) trxPaymentJSON {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -389,4 +390,45 @@ func paidStatus(o *Order) Status {
 		return StatusAuthorized
 	}
 	return StatusPaid
+}
+
+// OrderIDsByOtherTrxCode maps the OtherTrxCodes that are attempts of the merchant's
+// orders to those orders' ids; codes that are not ours are left out. It lets Moka's own
+// records (the transaction list) point back at our orders.
+func (s *Store) OrderIDsByOtherTrxCode(ctx context.Context, merchantID string, codes []string) (map[string]string, error) {
+	out := make(map[string]string, len(codes))
+	const chunk = 500 // well below SQLite's limit on bound parameters
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(codes); start += chunk {
+			part := codes[start:min(start+chunk, len(codes))]
+			args := make([]any, 0, len(part)+1)
+			args = append(args, merchantID)
+			for _, c := range part {
+				args = append(args, c)
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT a.other_trx_code, a.order_id FROM attempts a
+				JOIN orders o ON o.id = a.order_id
+				WHERE o.merchant_id = ? AND a.other_trx_code IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var code, id string
+				if err := rows.Scan(&code, &id); err != nil {
+					rows.Close()
+					return err
+				}
+				out[code] = id
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find orders by OtherTrxCode: %w", err)
+	}
+	return out, nil
 }
