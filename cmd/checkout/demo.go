@@ -43,6 +43,7 @@ func printBanner(w io.Writer, cfg *config.Config, now time.Time) {
   Database:      %[4]s
 
 Demo merchant %[5]q (%[6]s), API key: %[7]s
+Dashboard:     %[1]s/dashboard   (log in as %[11]s, password %[12]s)
 
 Create an order:
   curl -s %[1]s/api/v1/orders \
@@ -59,5 +60,6 @@ the card page refuses it; it works only in requests sent straight to the sandbox
 Make the sandbox fail on purpose, then clear it:
   curl -s -X POST %[2]s/_sandbox/fault -d status500=true
   curl -s -X DELETE %[2]s/_sandbox/fault
-`, cfg.PublicURL, cfg.Sandbox.PublicURL, shop, cfg.DB, m.ID, m.Name, m.APIKey.Value(), now.Unix(), link, demoCard)
+`, cfg.PublicURL, cfg.Sandbox.PublicURL, shop, cfg.DB, m.ID, m.Name, m.APIKey.Value(), now.Unix(), link, demoCard,
+		config.DemoUserEmail, config.DemoUserPassword)
 }

@@ -27,6 +27,8 @@ Commands:
                -public-url (or CHECKOUT_SANDBOX_PUBLIC_URL)
   link         print a signed storefront link: -merchant -reference -amount -currency
                -description -installments -return-url -locale -expires [-config FILE]
+  user         dashboard users in the configured database: "user add -merchant M -email E"
+               (password on stdin, 12+ characters), "user disable -email E"; -config FILE
   healthcheck  exit 0 when the server answers: -url (default /healthz at CHECKOUT_ADDR,
                a 0.0.0.0 host as 127.0.0.1; http://127.0.0.1:8080/healthz without it)
   loadtest     load test a demo checkout over HTTP: flows/s, latencies, errors, CPU
@@ -55,6 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSandbox(ctx, flags, getenv, stdout, stderr)
 	case "link":
 		return runLink(flags, getenv, time.Now(), stdout, stderr)
+	case "user":
+		// run has no stdin of its own (the signature is fixed); only this command reads it.
+		return runUser(ctx, flags, getenv, os.Stdin, stdout, stderr, bcryptCost)
 	case "healthcheck":
 		return runHealthcheck(ctx, flags, getenv, stdout, stderr)
 	case "loadtest":

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/mokacheckout/checkout/internal/checkout"
 	"github.com/mokacheckout/checkout/internal/config"
 	"github.com/mokacheckout/checkout/internal/moka"
@@ -30,8 +32,17 @@ const shutdownTimeout = 10 * time.Second
 // cfg enables them, until ctx ends. ready runs once every port is listening.
 func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready func()) error {
 	log := newLogger(stderr, cfg.LogLevel)
+	// With the sandbox in this process (demo mode), the checkout keeps the sandbox's time:
+	// moving the sandbox's clock (/_sandbox/clock) moves both, so a refund "tomorrow" or a
+	// void after 22:00 can be tried at once, and the two never disagree about the day.
+	clock := time.Now
+	var bank *sandbox.Server
+	if cfg.Sandbox.Enabled {
+		bank = sandbox.New(sandbox.DemoConfig(cfg.Sandbox.PublicURL))
+		clock = bank.Now
+	}
 	// Open creates the database's directory (./data in demo mode) when it is missing.
-	store, err := orders.Open(ctx, cfg.DB, time.Now)
+	store, err := orders.Open(ctx, cfg.DB, clock)
 	if err != nil {
 		return err
 	}
@@ -41,9 +52,16 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		}
 	}()
 
-	srv, err := checkout.New(checkoutOptions(cfg, store, log))
+	opts := checkoutOptions(cfg, store, log)
+	opts.Now = clock
+	srv, err := checkout.New(opts)
 	if err != nil {
 		return err
+	}
+	if cfg.Dashboard.DemoUser != "" {
+		if err := ensureDemoUser(ctx, store, cfg); err != nil {
+			return err
+		}
 	}
 	// After the servers have stopped: the access log lines still queued are written.
 	defer srv.Close()
@@ -51,7 +69,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if cfg.Sandbox.Enabled {
 		services = append(services, service{
 			name: "sandbox", addr: cfg.Sandbox.Addr, url: cfg.Sandbox.PublicURL,
-			handler: sandbox.New(sandbox.DemoConfig(cfg.Sandbox.PublicURL)),
+			handler: bank,
 		})
 	}
 	if cfg.Storefront.Enabled {
@@ -72,6 +90,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	var wg sync.WaitGroup
 	if cfg.ReconcileInterval > 0 {
 		rec := reconciler(cfg, store, log)
+		rec.Now = clock
 		wg.Go(func() { rec.Run(recCtx, cfg.ReconcileInterval) })
 	}
 	err = serveAll(ctx, log, services, max(shutdownTimeout, cfg.MokaTimeout+5*time.Second), ready)
@@ -90,8 +109,11 @@ func reconciler(cfg *config.Config, store *orders.Store, log *slog.Logger) *reco
 		Store: store,
 		Moka:  func(id string) reconcile.Detailer { return clients[id] },
 		After: cfg.BankSessionTimeout,
-		Now:   time.Now,
-		Log:   log.With("component", "reconcile"),
+		// An action's Moka call may run for the whole Moka timeout: only after it can
+		// Moka's records say whether the action happened.
+		ActionAfter: cfg.MokaTimeout + time.Minute,
+		Now:         time.Now,
+		Log:         log.With("component", "reconcile"),
 	}
 }
 
@@ -112,7 +134,25 @@ func checkoutOptions(cfg *config.Config, store *orders.Store, log *slog.Logger) 
 		BankSessionTimeout: cfg.BankSessionTimeout,
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
 		MaxInFlight:        cfg.MaxInFlight,
+		DashboardKeys:      dashboardKeys(cfg.Dashboard.SessionKeys),
 	}
+}
+
+// ensureDemoUser gives demo mode its published dashboard login.
+func ensureDemoUser(ctx context.Context, store *orders.Store, cfg *config.Config) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(config.DemoUserPassword), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	return store.EnsureUser(ctx, cfg.Merchants[0].ID, cfg.Dashboard.DemoUser, hash)
+}
+
+func dashboardKeys(in []config.Secret) [][]byte {
+	var out [][]byte
+	for _, k := range in {
+		out = append(out, []byte(k.Value()))
+	}
+	return out
 }
 
 // merchants converts configured merchants to the checkout's; config does not import

@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"testing"
@@ -56,4 +57,45 @@ func New(t *testing.T, timeout time.Duration) context.Context {
 	})
 	require.NoError(t, chromedp.Do(ctx), "start Chromium")
 	return ctx
+}
+
+// AxeViolation is one accessibility rule a page breaks, as axe-core reports it.
+type AxeViolation struct {
+	ID          string `json:"id"`
+	Impact      string `json:"impact"`
+	Description string `json:"description"`
+	Help        string `json:"help"`
+	Nodes       []struct {
+		Target []any  `json:"target"`
+		HTML   string `json:"html"`
+	} `json:"nodes"`
+}
+
+// axeTags are the WCAG 2.2 A and AA rules of axe-core.
+var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
+
+// Axe runs axe-core (from the npm package; AXE_CORE_PATH names its axe.min.js, as .ci/run
+// sets it) on the page open in ctx and returns the WCAG 2.2 AA violations. Without the
+// file the check is skipped locally and fails in CI.
+func Axe(t *testing.T, ctx context.Context) []AxeViolation {
+	t.Helper()
+	path := os.Getenv("AXE_CORE_PATH")
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("AXE_CORE_PATH not set in CI: .ci/run must install axe-core")
+		}
+		t.Skip("axe-core not installed; set AXE_CORE_PATH to its axe.min.js (npm install axe-core)")
+	}
+	src, err := os.ReadFile(path)
+	require.NoError(t, err, "read axe-core")
+	type axeResult struct {
+		Violations []AxeViolation `json:"violations"`
+	}
+	tags, _ := json.Marshal(axeTags)
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](string(src)+";\ntrue"))
+	require.NoError(t, err, "inject axe-core")
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](
+		"axe.run(document, {runOnly: {type: 'tag', values: "+string(tags)+"}})", chromedp.EvalAwaitPromise))
+	require.NoError(t, err, "run axe-core")
+	return res.Violations
 }

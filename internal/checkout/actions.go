@@ -101,10 +101,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// runAction runs one merchant action: the action is written pending (with the
-// Idempotency-Key claimed) before Moka is called, and Moka's answer is recorded with the
-// order's change, its event and the key's answer in one transaction. Moka is called
-// under a context the merchant cannot cancel: once asked, its answer is always recorded.
+// runAction answers one merchant action of the API. The action itself is performAction,
+// which the dashboard calls too.
 func (s *Server) runAction(c echo.Context, kind orders.ActionKind) error {
 	m := apiMerchant(c)
 	body, err := readAPIBody(c)
@@ -115,7 +113,6 @@ func (s *Server) runAction(c echo.Context, kind orders.ActionKind) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	if idem != nil {
 		if done, err := s.replayKnown(c, idem); done || err != nil {
 			return err
@@ -125,14 +122,30 @@ func (s *Server) runAction(c echo.Context, kind orders.ActionKind) error {
 	if err != nil {
 		return err // an input error is not stored: the merchant may fix the body and retry
 	}
-	o, a, err := s.store.BeginAction(ctx, m.ID, c.Param("id"), req, idem)
+	o, a, err := s.performAction(c.Request().Context(), m, c.Param("id"), req, idem, c.RealIP(), requestIDOf(c))
 	if err != nil {
 		return s.answerRefusal(c, idem, err)
 	}
-	res := s.callMoka(context.WithoutCancel(ctx), m, o, a, c.RealIP())
+	status, answer := s.actionAnswer(o, a, nil)
+	return c.JSONBlob(status, answer)
+}
+
+// performAction runs one merchant action, for the API and the dashboard alike: the action
+// is written pending (with the Idempotency-Key claimed) before Moka is called, and Moka's
+// answer is recorded with the order's change, its event and the key's answer in one
+// transaction. Moka is called under a context the caller cannot cancel: once asked, its
+// answer is always recorded. A refusal before Moka is asked is an error (an *orders.Error,
+// or *orders.KeyUsedError); Moka's own refusal is a failed action, not an error.
+func (s *Server) performAction(ctx context.Context, m *merchant, orderID string, req orders.ActionRequest,
+	idem *orders.Idem, clientIP, requestID string) (*orders.Order, *orders.Action, error) {
+	o, a, err := s.store.BeginAction(ctx, m.ID, orderID, req, idem)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := s.callMoka(context.WithoutCancel(ctx), m, o, a, clientIP)
 	if res.Status == orders.ActionPending {
 		s.log.Warn("Moka's answer to an action was lost; it stays pending for reconciliation",
-			"request_id", requestIDOf(c), "order_id", o.ID, "action_id", a.ID, "kind", string(a.Kind), "error", res.ResultMessage)
+			"request_id", requestID, "order_id", o.ID, "action_id", a.ID, "kind", string(a.Kind), "error", res.ResultMessage)
 	}
 	done, finished, err := s.store.FinishAction(context.WithoutCancel(ctx), a.ID, res, idem)
 	if err != nil {
@@ -140,12 +153,10 @@ func (s *Server) runAction(c echo.Context, kind orders.ActionKind) error {
 		// the database, and reconciliation settles it from Moka's records. Say so rather
 		// than "nothing was done".
 		s.log.Error("Moka's answer to an action could not be recorded; it stays pending for reconciliation",
-			"request_id", requestIDOf(c), "order_id", o.ID, "action_id", a.ID, "kind", string(a.Kind), "error", err.Error())
-		status, answer := s.actionAnswer(o, a, nil)
-		return c.JSONBlob(status, answer)
+			"request_id", requestID, "order_id", o.ID, "action_id", a.ID, "kind", string(a.Kind), "error", err.Error())
+		return o, a, nil
 	}
-	status, answer := s.actionAnswer(done, finished, nil)
-	return c.JSONBlob(status, answer)
+	return done, finished, nil
 }
 
 // answerRefusal answers a write that refused the request: from the key's record when the
@@ -174,7 +185,15 @@ func (s *Server) callMoka(ctx context.Context, m *merchant, o *orders.Order, a *
 		return orders.ActionResult{Status: orders.ActionFailed, ResultCode: "checkout.no_payment", ResultMessage: "the order has no payment"}
 	}
 	var parts []moka.SubDealerPart
+	// A full capture or refund names no parts: Moka splits it as the payment was split.
+	// Only a partial one must say who gets what. (The parts of a full action may not add
+	// up to its amount: in commission scenarios 4 to 6 the main dealer keeps a share.)
+	full := (a.Kind == orders.ActionCapture && a.Amount.Equal(o.Amount)) ||
+		(a.Kind == orders.ActionRefund && o.RefundableAmount().IsZero())
 	for _, sh := range a.Shares {
+		if full {
+			break
+		}
 		p := moka.SubDealerPart{DealerID: moka.Int(sh.DealerID)}
 		if sh.Amount != nil {
 			p.Amount = moka.AmountPtr(*sh.Amount)
@@ -210,15 +229,34 @@ func actionResult(kind orders.ActionKind, res *moka.BankResult, err error) order
 		return orders.ActionResult{Status: orders.ActionRequested, RefundRequestID: string(res.RefundRequestID)}
 	case err == nil:
 		return orders.ActionResult{Status: orders.ActionSucceeded}
-	case errors.As(err, &me):
+	case errors.As(err, &me) && (me.Bank || refusedBeforeActing(me.ResultCode)):
 		return orders.ActionResult{Status: orders.ActionFailed, ResultCode: strings.TrimSpace(me.ResultCode),
 			ResultMessage: strings.TrimSpace(me.ResultMessage)}
+	case errors.As(err, &me):
+		// EX, or a code we do not know: Moka may have acted before it failed. The
+		// outcome is unknown until Moka's records settle it; never "nothing happened".
+		return orders.ActionResult{Status: orders.ActionPending, ResultMessage: "Moka answered " + strings.TrimSpace(me.ResultCode)}
 	case errors.As(err, &ve):
 		return orders.ActionResult{Status: orders.ActionFailed, ResultCode: "checkout.invalid_request", ResultMessage: ve.Error()}
 	default:
 		// Timeout, 5xx, no connection or an unreadable answer: Moka may have acted.
 		return orders.ActionResult{Status: orders.ActionPending, ResultMessage: err.Error()}
 	}
+}
+
+// refusedBeforeActing reports a Moka result code that means the request was refused as it
+// stood, so nothing was done: the seeds' checks of the account, the request, the amount and
+// the payment's state. EX and anything else are not on the list.
+func refusedBeforeActing(code string) bool {
+	code = strings.TrimSpace(code)
+	for _, suffix := range []string{".InvalidRequest", ".InvalidAccount", ".VirtualPosNotFound", ".InvalidAmount",
+		"MustGiven", "Mismatch", "PaymentNotFound", ".PaymentAlreadyApproved", ".PaymentIsNotPoolPayment",
+		".RefundRequestAlreadyExist", ".PaymentNotAvailable", ".RefundNotAvailableOnPaymentDay"} {
+		if strings.HasSuffix(code, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // actionJSON is an action as the API shows it.
@@ -302,9 +340,14 @@ func mokaCodeError(code, msg string) *apiError {
 	code, msg = strings.TrimSpace(code), strings.TrimSpace(msg)
 	e := &apiError{Status: http.StatusBadGateway, Code: "moka_error", Message: msg, MokaResultCode: code}
 	switch {
-	case strings.Contains(code, ".CheckPaymentDealerAuthentication.") || strings.HasSuffix(code, ".InvalidAccount") ||
-		strings.HasSuffix(code, ".InvalidRequest"):
+	case strings.Contains(code, ".CheckPaymentDealerAuthentication.") ||
+		code == "PaymentDealer.DoCreateRefundRequest.InvalidAccount" || code == "PaymentDealer.DoCreateRefundRequest.InvalidRequest":
+		// DoCreateRefundRequest checks the account under its own prefix (seed 002).
 		e.Code, e.Message = "moka_account_refused", "Moka refused the merchant's account or request: check the dealer code, username and password ("+msg+")"
+	case strings.HasSuffix(code, ".InvalidRequest"):
+		e.Code = "moka_request_invalid"
+	case strings.HasSuffix(code, ".RefundNotAvailableOnPaymentDay"):
+		e.Status, e.Code = http.StatusConflict, orders.CodeRefundNotYetPossible
 	case strings.HasSuffix(code, ".DealerNotAuthorized"):
 		e.Code, e.Message = "moka_not_authorized", "Moka does not let this dealer account list transactions; ask Moka to enable it ("+msg+")"
 	case strings.HasSuffix(code, ".InvalidAmount"):
@@ -315,8 +358,7 @@ func mokaCodeError(code, msg string) *apiError {
 		e.Status, e.Code = http.StatusConflict, orders.CodeNotPoolPayment
 	case strings.HasSuffix(code, ".RefundRequestAlreadyExist"):
 		e.Status, e.Code = http.StatusConflict, orders.CodeRefundInProgress
-	case strings.HasSuffix(code, "PaymentNotFound") || strings.HasSuffix(code, ".PaymentNotAvailable") ||
-		strings.HasSuffix(code, ".RefundNotAvailableOnPaymentDay"):
+	case strings.HasSuffix(code, "PaymentNotFound") || strings.HasSuffix(code, ".PaymentNotAvailable"):
 		e.Status, e.Code = http.StatusConflict, "payment_not_available"
 	case strings.HasSuffix(code, "MustGiven") || strings.HasSuffix(code, "Mismatch") || code == "checkout.invalid_request" ||
 		strings.HasSuffix(code, ".InvalidDateTimeFormat") || strings.HasSuffix(code, ".InvalidTrxType") ||

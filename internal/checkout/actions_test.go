@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -586,6 +587,9 @@ func TestRefundAnswerLostIsSettledByReconciliation(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, r.status, r.body)
 	assert.Equal(t, "pending", r.json(t)["action"].(map[string]any)["status"])
 	e.bank.SetFault(sandbox.Fault{})
+	repeat := e.act(id, "refunds", `{"amount":"40.00"}`, "Idempotency-Key", "lost-ref")
+	require.Equal(t, http.StatusConflict, repeat.status, repeat.body)
+	assert.Equal(t, "idempotency_in_progress", errorOf(t, repeat)["code"], "unknown outcome: the key is in progress")
 	e.clock.Add(3 * time.Minute)
 	assert.Equal(t, 0, e.reconcile().Actions, "Moka has not completed the refund yet")
 	assert.Equal(t, "pending", e.order(id)["refunds"].([]any)[0].(map[string]any)["status"])
@@ -596,7 +600,8 @@ func TestRefundAnswerLostIsSettledByReconciliation(t *testing.T) {
 	assert.Equal(t, "partially_refunded", got["status"])
 	assert.Equal(t, "40.00", got["refunded_amount"])
 	again := e.act(id, "refunds", `{"amount":"40.00"}`, "Idempotency-Key", "lost-ref")
-	assert.Equal(t, r.body, again.body, "the key replays its first answer")
+	require.Equal(t, http.StatusOK, again.status, "the key, in progress while the answer was unknown, now answers the settled refund: %s", again.body)
+	assert.Equal(t, "succeeded", again.json(t)["action"].(map[string]any)["status"])
 }
 
 // TestMokaRefusalsMapToOurCodes answers each action with each of Moka's result codes of
@@ -619,7 +624,6 @@ func TestMokaRefusalsMapToOurCodes(t *testing.T) {
 		{capID, "capture", auth + "InvalidAccount", http.StatusBadGateway, "moka_account_refused"},
 		{capID, "capture", auth + "VirtualPosNotFound", http.StatusBadGateway, "moka_account_refused"},
 		{capID, "capture", "PaymentDealer.DoCapture.InvalidAmount", http.StatusUnprocessableEntity, "amount_invalid"},
-		{capID, "capture", "EX", http.StatusBadGateway, "moka_error"},
 		{poolID, "approve", auth + "InvalidAccount", http.StatusBadGateway, "moka_account_refused"},
 		{poolID, "approve", "PaymentDealer.DoApprovePoolPayment.DealerPaymentNotFound", http.StatusConflict, "payment_not_available"},
 		{poolID, "approve", "PaymentDealer.DoApprovePoolPayment.OtherTrxCodeOrVirtualPosOrderIdMustGiven", http.StatusBadGateway, "moka_request_invalid"},
@@ -787,4 +791,75 @@ func TestTransactionsPointAtOurOrders(t *testing.T) {
 		"Authorization", "Bearer "+otherAPIKey)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.NotContains(t, r.body, id)
+}
+
+// TestMokaEXLeavesTheActionPending: Moka's unexpected error may come after it acted, so the
+// outcome is unknown until its records say; the merchant cannot act again meanwhile.
+func TestMokaEXLeavesTheActionPending(t *testing.T) {
+	e := newEnv(t)
+	id := e.paidOrder(orderBody("EX-1"))
+	e.clock.Add(25 * time.Hour)
+	// The sandbox takes the refund request, then answers EX.
+	e.override.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != moka.PathCreateRefundRequest {
+			return false
+		}
+		e.bank.ServeHTTP(httptest.NewRecorder(), r)
+		fmt.Fprint(w, `{"Data":null,"ResultCode":"EX","ResultMessage":"An unexpected error has occurred","Exception":null}`)
+		return true
+	})
+	r := e.act(id, "refunds", `{"amount":"50.00"}`)
+	require.Equal(t, http.StatusAccepted, r.status, r.body)
+	assert.Equal(t, "pending", r.json(t)["action"].(map[string]any)["status"])
+	e.override.set(nil)
+	r = e.act(id, "refunds", `{"amount":"50.00"}`)
+	require.Equal(t, http.StatusConflict, r.status, "no second refund while the first is unknown: %s", r.body)
+
+	e.bank.CompleteRefunds()
+	e.clock.Add(3 * time.Minute)
+	e.reconcile()
+	got := e.order(id)
+	assert.Equal(t, "partially_refunded", got["status"])
+	assert.Equal(t, "50.00", got["refunded_amount"])
+	assert.Equal(t, "50", e.detail(id).PaymentDetail.RefAmount.Decimal.String(), "refunded once at Moka")
+}
+
+// TestIdempotencyKeyBelongsToItsEndpointAndOrder: a key used to cancel one order never
+// answers a refund of another, nor a new order.
+func TestIdempotencyKeyBelongsToItsEndpointAndOrder(t *testing.T) {
+	e := newEnv(t)
+	a := e.paidOrder(orderBody("KEY-A"))
+	b := e.paidOrder(orderBody("KEY-B"))
+	key := []string{"Idempotency-Key", "same-key"}
+	r := e.act(a, "cancel", "", key...)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	for _, tc := range []struct{ method, path string }{
+		{http.MethodPost, "/api/v1/orders/" + b + "/refunds"},
+		{http.MethodPost, "/api/v1/orders/" + b + "/cancel"},
+		{http.MethodPost, "/api/v1/orders/" + a + "/refunds"},
+	} {
+		r := e.api(tc.method, tc.path, "", key...)
+		require.Equal(t, http.StatusConflict, r.status, "%s %s: %s", tc.method, tc.path, r.body)
+		assert.Equal(t, "idempotency_key_reused", errorOf(t, r)["code"])
+	}
+	assert.Equal(t, "paid", e.order(b)["status"], "order B untouched")
+}
+
+// TestPassingConflictsAreNotTheKeysAnswer: a 409 action_in_progress may turn into a
+// success once the other action is done, so the key does not keep it.
+func TestPassingConflictsAreNotTheKeysAnswer(t *testing.T) {
+	e := newEnv(t)
+	id := e.paidOrder(orderBody("KEY-C", `"capture":"manual"`))
+	h := holdMoka(t, e, moka.PathCapture)
+	done := make(chan response, 1)
+	go func() { done <- e.act(id, "capture", `{"amount":"10.00"}`) }()
+	h.waitHeld()
+	key := []string{"Idempotency-Key", "cancel-while-busy"}
+	r := e.act(id, "cancel", "", key...)
+	require.Equal(t, http.StatusConflict, r.status, r.body)
+	assert.Equal(t, "action_in_progress", errorOf(t, r)["code"])
+	h.release()
+	require.Equal(t, http.StatusOK, (<-done).status)
+	r = e.act(id, "cancel", "", key...)
+	assert.Equal(t, http.StatusOK, r.status, "the same request, now possible: %s", r.body)
 }

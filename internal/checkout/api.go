@@ -123,7 +123,8 @@ func (s *Server) idemFor(c echo.Context, m *merchant, body []byte, answer func(*
 	if len(key) > 255 {
 		return nil, badRequest("idempotency_key_invalid", "Idempotency-Key", "the Idempotency-Key must be at most 255 characters")
 	}
-	return &orders.Idem{MerchantID: m.ID, Key: key, RequestHash: requestHash(body), Answer: answer}, nil
+	r := c.Request()
+	return &orders.Idem{MerchantID: m.ID, Key: key, RequestHash: requestHash(r.Method, r.URL.Path, body), Answer: answer}, nil
 }
 
 // replayKnown answers from the key's record when it has one (done true). The write
@@ -152,15 +153,18 @@ func (s *Server) parseOrder(m *merchant, body []byte) (*orders.Order, error) {
 	return s.validateOrder(m, in)
 }
 
-// requestHash identifies a request body for Idempotency-Key: the hex SHA-256 of its
-// compacted JSON, or of the raw bytes when it is not JSON.
-func requestHash(body []byte) string {
+// requestHash identifies a request for Idempotency-Key: the hex SHA-256 of its method,
+// its path (so a key used to cancel order A never answers a refund of order B) and its
+// compacted JSON body, or the raw bytes when the body is not JSON.
+func requestHash(method, path string, body []byte) string {
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, body); err == nil {
 		body = compact.Bytes()
 	}
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	h.Write([]byte(method + " " + path + "\n"))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // replayRecord answers with a key's stored answer, or 409 when the key was first used for
@@ -170,7 +174,7 @@ func requestHash(body []byte) string {
 func (s *Server) replayRecord(c echo.Context, idem *orders.Idem, rec *orders.IdempotencyRecord) error {
 	if subtle.ConstantTimeCompare([]byte(rec.RequestHash), []byte(idem.RequestHash)) != 1 {
 		return &apiError{Status: http.StatusConflict, Code: "idempotency_key_reused", Field: "Idempotency-Key",
-			Message: "this Idempotency-Key was used with a different request body"}
+			Message: "this Idempotency-Key was used with a different request (another body, endpoint or order)"}
 	}
 	if !rec.InProgress() {
 		return c.JSONBlob(rec.StatusCode, rec.Body)

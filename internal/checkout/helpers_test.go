@@ -115,7 +115,10 @@ type envOption func(*checkout.Options)
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
-	clk := &clock{t: time.Now().UTC()}
+	// Noon today, Turkey time: Moka's day rules (a void until 22:00, a refund from the next
+	// day) then hold the same whenever the tests run. Derived from the clock, never fixed.
+	y, m, d := time.Now().In(orders.Istanbul).Date()
+	clk := &clock{t: time.Date(y, m, d, 12, 0, 0, 0, orders.Istanbul).UTC()}
 
 	bankSrv := httptest.NewUnstartedServer(nil)
 	bankURL := "http://" + bankSrv.Listener.Addr().String()

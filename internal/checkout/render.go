@@ -13,11 +13,16 @@ import (
 // render writes a buyer page: rendered into a buffer first, so a failing component never
 // leaves half a page, and served with the buyer CSP of merchant m (nil: no merchant known).
 func (s *Server) render(c echo.Context, m *merchant, status int, comp templ.Component) error {
+	return s.renderPage(c, status, buyerCSP(m), comp)
+}
+
+// renderPage writes a page rendered into a buffer first, under the given CSP.
+func (s *Server) renderPage(c echo.Context, status int, csp string, comp templ.Component) error {
 	var buf bytes.Buffer
 	if err := comp.Render(c.Request().Context(), &buf); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Content-Security-Policy", buyerCSP(m))
+	c.Response().Header().Set("Content-Security-Policy", csp)
 	return c.HTMLBlob(status, buf.Bytes())
 }
 

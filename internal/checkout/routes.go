@@ -29,6 +29,31 @@ func (s *Server) routes() {
 	e.Match([]string{http.MethodGet, http.MethodPost}, returnRoute, s.handleReturn)
 	e.GET("/pay/:order/result/:attempt", s.handleResult)
 
+	// The merchant dashboard: cross-origin posts are refused before anything else, every
+	// page but the login needs a session, and every form of a session its CSRF token.
+	dash := e.Group("/dashboard", s.refuseCrossOrigin)
+	dash.GET("/login", s.handleLoginPage)
+	dash.POST("/login", s.handleLogin)
+	in := dash.Group("", s.requireSession)
+	in.GET("", s.handleDashboardHome)
+	in.POST("/logout", s.handleLogout)
+	in.GET("/orders", s.handleDashOrders)
+	in.GET("/orders/:id", s.handleDashOrder)
+	// Each action is its form (answered with a confirmation page) and, with confirm=1,
+	// the confirmation itself; both post to the same path.
+	in.POST("/orders/:id/capture", s.handleDashCapture)
+	in.POST("/orders/:id/approve", s.handleDashApprove)
+	in.POST("/orders/:id/cancel", s.handleDashCancel)
+	in.POST("/orders/:id/refund", s.handleDashRefund)
+	in.GET("/review", s.handleDashReview)
+	in.GET("/transactions", s.handleDashTransactions)
+	in.GET("/transactions.csv", s.handleDashTransactionsCSV)
+	in.GET("/links", s.handleDashLinks)
+	in.POST("/links", s.handleDashCreateLink)
+	in.GET("/links/qr.png", s.handleDashLinkQR)
+	in.GET("/audit", s.handleDashAudit)
+	in.GET("/settings", s.handleDashSettings)
+
 	api := e.Group("/api/v1", s.requireAPIKey)
 	api.POST("/orders", s.handleCreateOrder)
 	api.GET("/orders/:id", s.handleGetOrder)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"github.com/mokacheckout/checkout/internal/moka"
@@ -57,6 +58,10 @@ type Options struct {
 	// MaxInFlight bounds the requests served at once; past it they are answered 503 with
 	// Retry-After. 0 = DefaultMaxInFlight.
 	MaxInFlight int
+	// DashboardKeys sign and encrypt the dashboard's session cookies: the first makes new
+	// cookies, the others are still accepted (a rotation). Each should be 32 random bytes
+	// or more. None: a random key is made at start, and sessions end with the process.
+	DashboardKeys [][]byte
 	// TrustProxyHeaders makes the buyer's IP (sent to Moka as ClientIP) come from
 	// X-Forwarded-For. Leave it off unless a proxy you run sets that header: a buyer
 	// could otherwise choose the IP we report.
@@ -92,6 +97,11 @@ type Server struct {
 	istanbul  *time.Location
 	merchants map[string]*merchant
 	ordered   []*merchant // in configuration order, for API key lookup
+
+	sessions      *sessions.CookieStore
+	secureCookies bool // the public URL is https: Secure cookies with the __Host- prefix
+	logins        loginThrottle
+	crossOrigin   *http.CrossOriginProtection
 
 	slots       chan struct{} // one per request in flight (limitInFlight)
 	returnSlots chan struct{} // the bank return's reserve
@@ -158,6 +168,14 @@ func New(opts Options) (*Server, error) {
 		s.merchants[m.ID] = m
 		s.ordered = append(s.ordered, m)
 	}
+
+	s.secureCookies = pub.Scheme == "https"
+	keys := opts.DashboardKeys
+	if len(keys) == 0 {
+		keys = [][]byte{[]byte(randomToken())}
+	}
+	s.sessions = newSessionStore(keys, s.secureCookies)
+	s.crossOrigin = http.NewCrossOriginProtection()
 
 	e := echo.New()
 	e.HideBanner = true

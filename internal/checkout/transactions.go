@@ -73,30 +73,51 @@ func (s *Server) handleTransactions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := apiMerchant(c)
-	lister, ok := m.moka.(trxLister)
-	if !ok {
-		return fmt.Errorf("list transactions: merchant %s: its Moka client cannot list transactions", m.ID)
-	}
-	res, err := lister.AllPaymentTrx(c.Request().Context(), q.from, q.to, q.filter)
+	items, err := s.listTransactions(c.Request().Context(), apiMerchant(c), q.from, q.to, q.filter)
 	if err != nil {
-		return fmt.Errorf("list transactions: %w", err)
-	}
-	items := s.transactionItems(res.Payments)
-	if err := s.linkOrders(c.Request().Context(), m.ID, items); err != nil {
 		return err
 	}
+	page, more := trxPage(items, q.startingAfter, q.limit)
+	if page == nil {
+		page = []transactionJSON{} // "data": [], not null, when nothing matches
+	}
+	return c.JSON(http.StatusOK, transactionListJSON{Data: page, HasMore: more})
+}
+
+// listTransactions is every transaction of merchant m at Moka in [from, to) that matches
+// filter, newest first, each naming our order when its payment is one of m's. The API,
+// the dashboard's page and its CSV export all list through here, so they show the same
+// records.
+func (s *Server) listTransactions(ctx context.Context, m *merchant, from, to time.Time, filter moka.TrxListFilter) ([]transactionJSON, error) {
+	lister, ok := m.moka.(trxLister)
+	if !ok {
+		return nil, fmt.Errorf("list transactions: merchant %s: its Moka client cannot list transactions", m.ID)
+	}
+	res, err := lister.AllPaymentTrx(ctx, from, to, filter)
+	if err != nil {
+		return nil, fmt.Errorf("list transactions: %w", err)
+	}
+	items := s.transactionItems(res.Payments)
+	if err := s.linkOrders(ctx, m.ID, items); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// trxPage is the page of at most limit items below the transaction id startingAfter (0:
+// from the top), and whether more follow it.
+func trxPage(items []transactionJSON, startingAfter int64, limit int) ([]transactionJSON, bool) {
 	start := 0
-	if q.startingAfter != 0 {
+	if startingAfter != 0 {
 		// The cursor is a position, not an item to find: the page goes on below that id
 		// even if its transaction no longer matches the filters.
 		start = len(items)
-		if i := slices.IndexFunc(items, func(t transactionJSON) bool { return t.ID < q.startingAfter }); i >= 0 {
+		if i := slices.IndexFunc(items, func(t transactionJSON) bool { return t.ID < startingAfter }); i >= 0 {
 			start = i
 		}
 	}
-	end := min(start+q.limit, len(items))
-	return c.JSON(http.StatusOK, transactionListJSON{Data: items[start:end], HasMore: end < len(items)})
+	end := min(start+limit, len(items))
+	return items[start:end], end < len(items)
 }
 
 // parseTrxQuery checks the query; errors are 400s naming the parameter.
@@ -117,32 +138,11 @@ func parseTrxQuery(v url.Values) (trxQuery, error) {
 	if q.to, err = parseTrxTime(v, "to"); err != nil {
 		return q, err
 	}
-	switch {
-	case !q.from.Before(q.to):
-		return q, badRequest("to_invalid", "to", "to must be after from")
-	case q.to.Sub(q.from) > maxTrxWindow:
-		return q, badRequest("to_invalid", "to", "the window from..to may be at most 31 days")
+	if err := checkTrxWindow(q.from, q.to); err != nil {
+		return q, err
 	}
-	if s := strings.TrimSpace(v.Get("type")); s != "" {
-		i := slices.Index(trxTypeNames, s)
-		if i < 0 {
-			return q, badRequest("type_invalid", "type", "type must be one of "+strings.Join(trxTypeNames, ", "))
-		}
-		q.filter.TrxType = moka.SomeInt(int64(i))
-	}
-	if s := strings.TrimSpace(v.Get("status")); s != "" {
-		i := slices.Index(trxStatusNames, s)
-		if i < 0 {
-			return q, badRequest("status_invalid", "status", "status must be one of "+strings.Join(trxStatusNames, ", "))
-		}
-		q.filter.TrxStatus = moka.SomeInt(int64(i))
-	}
-	if s := strings.TrimSpace(v.Get("sub_dealer_id")); s != "" {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id <= 0 {
-			return q, badRequest("sub_dealer_id_invalid", "sub_dealer_id", "sub_dealer_id must be a positive whole number")
-		}
-		q.filter.SubDealerID = moka.SomeInt(id)
+	if q.filter, err = parseTrxFilter(v); err != nil {
+		return q, err
 	}
 	if s := strings.TrimSpace(v.Get("limit")); s != "" {
 		n, err := strconv.Atoi(s)
@@ -159,6 +159,46 @@ func parseTrxQuery(v url.Values) (trxQuery, error) {
 		q.startingAfter = id
 	}
 	return q, nil
+}
+
+// checkTrxWindow checks a window of the transaction list: from before to, at most
+// maxTrxWindow long. The error names "to".
+func checkTrxWindow(from, to time.Time) error {
+	switch {
+	case !from.Before(to):
+		return badRequest("to_invalid", "to", "to must be after from")
+	case to.Sub(from) > maxTrxWindow:
+		return badRequest("to_invalid", "to", "the window from..to may be at most 31 days")
+	}
+	return nil
+}
+
+// parseTrxFilter reads the filters type, status and sub_dealer_id; each may be empty.
+// Errors are 400s naming the parameter.
+func parseTrxFilter(v url.Values) (moka.TrxListFilter, error) {
+	var f moka.TrxListFilter
+	if s := strings.TrimSpace(v.Get("type")); s != "" {
+		i := slices.Index(trxTypeNames, s)
+		if i < 0 {
+			return f, badRequest("type_invalid", "type", "type must be one of "+strings.Join(trxTypeNames, ", "))
+		}
+		f.TrxType = moka.SomeInt(int64(i))
+	}
+	if s := strings.TrimSpace(v.Get("status")); s != "" {
+		i := slices.Index(trxStatusNames, s)
+		if i < 0 {
+			return f, badRequest("status_invalid", "status", "status must be one of "+strings.Join(trxStatusNames, ", "))
+		}
+		f.TrxStatus = moka.SomeInt(int64(i))
+	}
+	if s := strings.TrimSpace(v.Get("sub_dealer_id")); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return f, badRequest("sub_dealer_id_invalid", "sub_dealer_id", "sub_dealer_id must be a positive whole number")
+		}
+		f.SubDealerID = moka.SomeInt(id)
+	}
+	return f, nil
 }
 
 // parseTrxTime reads a required RFC 3339 time; the offset is required too, since a time

@@ -55,8 +55,23 @@ type Config struct {
 
 	Sandbox    Sandbox
 	Storefront Storefront
+	Dashboard  Dashboard
 	Merchants  []Merchant
 }
+
+// Dashboard configures the merchant dashboard.
+type Dashboard struct {
+	// DemoUser, in demo mode only, is created at start for the demo merchant with
+	// DemoUserPassword.
+	DemoUser string
+	// SessionKeys sign and encrypt session cookies: the first makes new cookies, the rest
+	// are still accepted during a rotation. None: the checkout makes a random key at start
+	// (sessions then end on restart and are not shared between instances).
+	SessionKeys []Secret
+}
+
+// MinSessionKeyLen is the shortest dashboard session key accepted, in bytes.
+const MinSessionKeyLen = 32
 
 // Sandbox is the in-process Moka sandbox, served on its own origin like the real bank.
 type Sandbox struct {
@@ -159,7 +174,15 @@ type file struct {
 	Server     fileServer     `yaml:"server"`
 	Sandbox    fileSandbox    `yaml:"sandbox"`
 	Storefront fileStorefront `yaml:"storefront"`
+	Dashboard  fileDashboard  `yaml:"dashboard"`
 	Merchants  []fileMerchant `yaml:"merchants"`
+}
+
+type fileDashboard struct {
+	// SessionKeysEnv / SessionKeysFile hold one or more keys separated by spaces, commas
+	// or newlines.
+	SessionKeysEnv  string `yaml:"session_keys_env"`
+	SessionKeysFile string `yaml:"session_keys_file"`
 }
 
 type fileServer struct {

@@ -67,9 +67,13 @@ func TestExampleFileLoads(t *testing.T) {
 		"CHECKOUT_SHOP_LINK_SECRET":    "shop-link",
 		"CHECKOUT_SHOP_MOKA_PASSWORD":  "shop-moka",
 		"CHECKOUT_SHOP_WEBHOOK_SECRET": "whsec_c2hvcA==",
+		"CHECKOUT_DASHBOARD_SESSION_KEYS": "new-key-0123456789abcdef0123456789abcdef " +
+			"old-key-0123456789abcdef0123456789abcdef",
 	}
 	c, err := config.Load("checkout.yaml", e.get, fsys.read)
 	require.NoError(t, err)
+	require.Len(t, c.Dashboard.SessionKeys, 2, "a rotation: the new key and the old")
+	assert.Equal(t, "new-key-0123456789abcdef0123456789abcdef", c.Dashboard.SessionKeys[0].Value())
 
 	assert.Equal(t, "127.0.0.1:8080", c.Addr)
 	assert.Equal(t, "https://pay.example.com", c.PublicURL)
@@ -226,4 +230,12 @@ func TestTrustProxyHeaders(t *testing.T) {
 			assert.Equal(t, tc.want, c.TrustProxyHeaders)
 		})
 	}
+}
+
+func TestDashboardSessionKeysAreLongEnough(t *testing.T) {
+	yaml := "dashboard:\n  session_keys_env: KEYS\nmerchants: []\n"
+	_, err := load(t, yaml, env{"KEYS": "tiny-k3y"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "dashboard.session_keys: key 1 is shorter than 32 bytes")
+	assert.NotContains(t, err.Error(), "tiny-k3y", "the key itself is never shown")
 }

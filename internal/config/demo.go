@@ -14,6 +14,7 @@ func Demo(getenv func(string) string) *Config {
 		ReconcileInterval:  DefaultReconcileInterval,
 		Sandbox:            Sandbox{Enabled: true},
 		Storefront:         Storefront{Enabled: true, Merchant: DemoMerchantID},
+		Dashboard:          Dashboard{DemoUser: DemoUserEmail},
 	}
 	applyStringEnv(c, getenv)
 	fillDefaults(c)

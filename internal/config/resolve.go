@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Environment variables that override the file. Secrets have their own variables, named
@@ -82,6 +83,16 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 	fillDefaults(c)
 
 	secrets := secretSource{getenv: getenv, readFile: readFile}
+	keys, err := secrets.read("dashboard.session_keys", f.Dashboard.SessionKeysEnv, f.Dashboard.SessionKeysFile, false)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range strings.FieldsFunc(keys.Value(), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		if len(k) < MinSessionKeyLen {
+			return nil, fmt.Errorf("dashboard.session_keys: key %d is shorter than %d bytes", i+1, MinSessionKeyLen)
+		}
+		c.Dashboard.SessionKeys = append(c.Dashboard.SessionKeys, Secret(k))
+	}
 	for i, fm := range f.Merchants {
 		m, err := resolveMerchant(fmt.Sprintf("merchants[%d]", i), fm, secrets)
 		if err != nil {

@@ -14,13 +14,17 @@ import (
 // Demo values. They are documented in the README, so they protect nothing: Validate refuses
 // them whenever a merchant's Moka base URL is a live host.
 const (
-	DemoMerchantID     = "demo"
-	DemoMerchantName   = "Demo Mağaza"
-	DemoAPIKey         = "sk_test_demo"
-	DemoLinkSecret     = "demo-link-secret"
-	DemoDealerCode     = "demo-dealer"
-	DemoMokaUsername   = "demo-user"
-	DemoMokaPassword   = "demo-pass"
+	DemoMerchantID   = "demo"
+	DemoMerchantName = "Demo Mağaza"
+	DemoAPIKey       = "sk_test_demo"
+	DemoLinkSecret   = "demo-link-secret"
+	DemoDealerCode   = "demo-dealer"
+	DemoMokaUsername = "demo-user"
+	DemoMokaPassword = "demo-pass"
+	// DemoUserEmail and DemoUserPassword log in to the demo merchant's dashboard. The
+	// password is shorter than the 12 characters required elsewhere: it is published.
+	DemoUserEmail      = "demo@example.com"
+	DemoUserPassword   = "demo"
 	maxMerchantIDChars = 64
 )
 

@@ -324,6 +324,9 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			status = AttemptSucceeded
 		}
 		now := s.txNow(ctx)
+		if out.Success && !out.At.IsZero() && out.At.Before(now) {
+			now = out.At.UTC()
+		}
 		// A success may also end an abandoned attempt; a failure only a redirected one.
 		replaces := "status = '" + string(AttemptRedirected) + "'"
 		if out.Success {
@@ -346,6 +349,9 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			o, err := loadOrder(ctx, tx, "id = ?", a.OrderID)
 			if err != nil {
 				return err
+			}
+			if out.Success && o.PaidAt == nil && paidStatus(o) == StatusPaid {
+				o.PaidAt = &now // the payment's own time, not the time we heard of it
 			}
 			if rr.Conflict, err = s.settleOutcome(ctx, tx, o, a, out.Success); err != nil {
 				return err

@@ -56,26 +56,6 @@ func (s *Store) LookupIdempotency(ctx context.Context, merchantID, key string) (
 	return r, nil
 }
 
-// SaveIdempotency stores r unless the merchant's key already has an answer, and returns
-// the stored record: the first answer wins, so two racing requests reply the same. It is
-// for answers that change nothing else (a refusal decided outside a write).
-func (s *Store) SaveIdempotency(ctx context.Context, r IdempotencyRecord) (*IdempotencyRecord, error) {
-	var out *IdempotencyRecord
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		idem := &Idem{MerchantID: r.MerchantID, Key: r.Key, RequestHash: r.RequestHash}
-		if err := s.insertKey(ctx, tx, idem, r.StatusCode, r.Body, r.ActionID); err != nil {
-			return err
-		}
-		var err error
-		out, err = lookupIdempotency(ctx, tx, r.MerchantID, r.Key)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("save idempotency key: %w", err)
-	}
-	return out, nil
-}
-
 // PurgeIdempotency deletes the keys older than IdempotencyTTL and returns how many.
 func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
 	var n int64

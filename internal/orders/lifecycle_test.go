@@ -2,9 +2,11 @@ package orders_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -72,21 +74,28 @@ func TestIdempotencyFirstAnswerWins(t *testing.T) {
 	_, err := f.store.LookupIdempotency(ctx, merchantID, "k1")
 	assert.ErrorIs(t, err, orders.ErrNotFound)
 
-	first, err := f.store.SaveIdempotency(ctx, orders.IdempotencyRecord{
-		MerchantID: merchantID, Key: "k1", RequestHash: "h1", StatusCode: 201, Body: []byte(`{"id":"ord_1"}`)})
+	idem := func(hash string) *orders.Idem {
+		return &orders.Idem{MerchantID: merchantID, Key: "k1", RequestHash: hash,
+			Answer: func(o *orders.Order, _ *orders.Action, err error) (int, []byte) {
+				return 201, []byte(`{"id":"` + o.ID + `"}`)
+			}}
+	}
+	o := &orders.Order{MerchantID: merchantID, Reference: "r1", Amount: decimal.RequireFromString("1.00"),
+		Currency: "TRY", Installments: []int{1}, ExpiresAt: f.clock.Now().Add(time.Hour)}
+	require.NoError(t, f.store.CreateOrderIdem(ctx, o, idem("h1")))
+	first, err := f.store.LookupIdempotency(ctx, merchantID, "k1")
 	require.NoError(t, err)
 	assert.Equal(t, 201, first.StatusCode)
+	assert.Equal(t, `{"id":"`+o.ID+`"}`, string(first.Body), "stored with the order, in its transaction")
 
-	second, err := f.store.SaveIdempotency(ctx, orders.IdempotencyRecord{
-		MerchantID: merchantID, Key: "k1", RequestHash: "h2", StatusCode: 500, Body: []byte(`oops`)})
-	require.NoError(t, err)
-	assert.Equal(t, "h1", second.RequestHash)
-	assert.Equal(t, 201, second.StatusCode)
-	assert.Equal(t, `{"id":"ord_1"}`, string(second.Body))
-
-	got, err := f.store.LookupIdempotency(ctx, merchantID, "k1")
-	require.NoError(t, err)
-	assert.Equal(t, *first, *got)
+	again := &orders.Order{MerchantID: merchantID, Reference: "r2", Amount: decimal.RequireFromString("1.00"),
+		Currency: "TRY", Installments: []int{1}, ExpiresAt: f.clock.Now().Add(time.Hour)}
+	err = f.store.CreateOrderIdem(ctx, again, idem("h2"))
+	var used *orders.KeyUsedError
+	require.True(t, errors.As(err, &used), "%v", err)
+	assert.Equal(t, *first, *used.Record, "the first answer wins")
+	_, err = f.store.GetOrderByReference(ctx, merchantID, "r2")
+	assert.ErrorIs(t, err, orders.ErrNotFound, "nothing written for the repeat")
 
 	// Keys belong to one merchant.
 	_, err = f.store.LookupIdempotency(ctx, "other", "k1")

@@ -194,6 +194,10 @@ type Event struct {
 
 // Outcome is what a verified bank return says about an attempt.
 type Outcome struct {
+	// At is when the bank took the money, as Moka's records say; zero means now (a
+	// verified bank return arrives as it happens). Moka's day rules for voids and refunds
+	// go by this time, so reconciliation passes the payment transaction's date.
+	At            time.Time
 	Success       bool
 	TrxCode       string
 	ResultCode    string

@@ -105,38 +105,48 @@ func (r *Reconciler) settleAction(ctx context.Context, a orders.Action, now time
 	return false, fmt.Errorf("unknown action kind %s", a.Kind)
 }
 
-// settleRefund matches Moka's refund transactions to our refunds. Moka takes one refund
-// request at a time and we send one at a time, so the refund transactions that are done
-// (succeeded or refused) correspond, in order, to our refunds that are settled: the first
-// one beyond those is this refund's.
+// refundMatchSlack allows for the clocks of Moka and ours differing: a refund transaction
+// dated a little before our request was made may still be its.
+const refundMatchSlack = 5 * time.Minute
+
+// settleRefund finds this refund's transaction among Moka's: a finished refund transaction
+// (succeeded or refused) for this amount, dated from the request on, that no other refund
+// of the order has been matched to (each action keeps its transaction's id). A refund
+// transaction of another amount, or one made in Moka's panel, is never taken for it.
 func (r *Reconciler) settleRefund(ctx context.Context, o *orders.Order, a orders.Action, res *moka.PaymentDetailResult, now time.Time) (bool, error) {
-	settled := 0
+	taken := map[int64]bool{}
 	for _, x := range o.Actions {
-		// Refunds Moka refused at the request made no refund transaction: not counted.
-		if x.Kind == orders.ActionRefund && (x.Status == orders.ActionSucceeded ||
-			(x.Status == orders.ActionFailed && x.ResultCode == orders.ResultRefundRefused)) {
-			settled++
+		if x.MokaTrxID != 0 {
+			taken[x.MokaTrxID] = true
 		}
 	}
-	var done []moka.Trx
-	for _, t := range res.PaymentTrxDetailList {
-		if int64(t.TrxType) == moka.TrxTypeRefund && int64(t.TrxStatus) != moka.TrxStatusPending {
-			done = append(done, t)
+	var match *moka.Trx
+	unmatched := 0
+	for i, t := range res.PaymentTrxDetailList {
+		if int64(t.TrxType) != moka.TrxTypeRefund || int64(t.TrxStatus) == moka.TrxStatusPending || taken[int64(t.DealerPaymentTrxID)] {
+			continue
+		}
+		at, err := moka.ParseTrxDate(t.TrxDate)
+		if err != nil || at.Before(a.CreatedAt.Add(-refundMatchSlack)) || !t.Amount.Decimal.Equal(a.Amount) {
+			unmatched++
+			continue
+		}
+		if match == nil {
+			match = &res.PaymentTrxDetailList[i]
 		}
 	}
-	if len(done) <= settled {
+	if match == nil {
 		if a.Status == orders.ActionPending && now.Sub(a.CreatedAt) > r.refundWatch() {
 			return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeRefundNotFound,
 				ResultMessage: "no refund appeared at Moka for a request whose answer was lost", Reconciled: true})
 		}
+		if unmatched > 0 {
+			r.Log.Warn("Moka holds refund transactions no refund of ours matches", "order_id", o.ID, "action_id", a.ID, "count", unmatched)
+		}
 		return false, nil // Moka has not completed it yet
 	}
-	t := done[settled]
-	if !t.Amount.Decimal.Equal(a.Amount) {
-		return false, fmt.Errorf("Moka's next refund is %s, ours asked for %s", t.Amount.Decimal, a.Amount)
-	}
-	msg := strings.TrimSpace(t.ResultMessage)
-	_, changed, err := r.Store.CompleteRefund(ctx, a.ID, int64(t.TrxStatus) == moka.TrxStatusSuccess, msg)
+	msg := strings.TrimSpace(match.ResultMessage)
+	_, changed, err := r.Store.CompleteRefund(ctx, a.ID, int64(match.TrxStatus) == moka.TrxStatusSuccess, msg, int64(match.DealerPaymentTrxID))
 	return changed, err
 }
 

@@ -217,7 +217,7 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 		return settledNothing, errors.New("Moka reports a payment for an attempt that never got its bank URL")
 	}
 	rr, err := r.Store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: trxCode(res),
-		ResultMessage: "confirmed with Moka by reconciliation"})
+		At: paidAt(res), ResultMessage: "confirmed with Moka by reconciliation"})
 	if err != nil {
 		return settledNothing, err
 	}
@@ -253,6 +253,20 @@ func matches(d moka.PaymentDetail, o *orders.Order) error {
 		return fmt.Errorf("Moka reports %s paid for an order of %s", amount, o.Amount)
 	}
 	return nil
+}
+
+// paidAt is when Moka's successful payment (or pre-authorisation) transaction was made;
+// zero when Moka gives no readable date.
+func paidAt(res *moka.PaymentDetailResult) time.Time {
+	for _, t := range res.PaymentTrxDetailList {
+		typ := int64(t.TrxType)
+		if (typ == moka.TrxTypePayment || typ == moka.TrxTypePreAuth) && int64(t.TrxStatus) == moka.TrxStatusSuccess {
+			if at, err := moka.ParseTrxDate(t.TrxDate); err == nil {
+				return at
+			}
+		}
+	}
+	return time.Time{}
 }
 
 // trxCode is the bank's order id (VirtualPosOrderId) of the payment's first transaction.

@@ -154,6 +154,7 @@ func TestLostReturnOfAPaymentIsRecordedAsPaid(t *testing.T) {
 			o := f.order(t, "R-1", capture)
 			a, bank := f.atBank(t, o, "4183441122223339")
 			passOTP(t, bank, sandbox.DemoOTP)
+			paidAt := f.clock.Now()
 
 			// Still within the bank session: nothing is asked yet.
 			rep, err := f.rec.RunOnce(ctx)
@@ -173,6 +174,14 @@ func TestLostReturnOfAPaymentIsRecordedAsPaid(t *testing.T) {
 			assert.Equal(t, want, got.Status)
 			assert.Equal(t, orders.AttemptSucceeded, got.Attempts[0].Status)
 			assert.NotEmpty(t, got.Attempts[0].TrxCode, "the bank's order id is kept for captures and refunds")
+			// The payment's time is Moka's, not the pass's 16 minutes later: Moka's void
+			// and refund days go by it.
+			require.NotNil(t, got.Attempts[0].CompletedAt)
+			assert.WithinDuration(t, paidAt, *got.Attempts[0].CompletedAt, time.Second)
+			if capture == orders.CaptureAuto {
+				require.NotNil(t, got.PaidAt)
+				assert.WithinDuration(t, paidAt, *got.PaidAt, time.Second)
+			}
 
 			// The next pass finds nothing left; a late return changes nothing either.
 			rep, err = f.rec.RunOnce(ctx)

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-//go:embed app.css brand.js card.js frame.js result.js embed.js
+//go:embed app.css brand.js card.js frame.js result.js embed.js dashboard.css copy.js
 var files embed.FS
 
 // prefix is where the checkout server mounts Handler.

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var assetNames = []string{"app.css", "brand.js", "card.js", "frame.js", "result.js", "embed.js"}
+var assetNames = []string{"app.css", "brand.js", "card.js", "frame.js", "result.js", "embed.js", "dashboard.css", "copy.js"}
 
 func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, string) {
 	t.Helper()
