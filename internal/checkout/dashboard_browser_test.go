@@ -50,7 +50,8 @@ func TestDashboardInABrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#email"), "owner@shop.example"),
 			chromedp.SendKeys(chromedp.CSS("#password"), dashPassword),
 			chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS("#orders-heading, h1")),
+			// The logout form is on every page after login, never on the login page.
+			chromedp.WaitVisible(chromedp.CSS(`form[action="/dashboard/logout"]`)),
 		)
 	}
 	// act fills an action form of the open order page, confirms it and waits for the notice.
@@ -79,6 +80,8 @@ func TestDashboardInABrowser(t *testing.T) {
 	run("search",
 		chromedp.SetValue(chromedp.CSS("#f-q"), "BR-AUTH"),
 		chromedp.Submit(chromedp.CSS("#f-q")),
+		// The answer to the search has the query in the box's value attribute.
+		chromedp.WaitVisible(chromedp.CSS(`#f-q[value="BR-AUTH"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/dashboard/orders/`+auth+`"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/dashboard/orders/`+auth+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#capture-form")),
