@@ -239,3 +239,50 @@ func TestDashboardOrdersAreTheMerchantsOwn(t *testing.T) {
 	assert.NotContains(t, page.body, theirs)
 	_ = orders.StatusOpen
 }
+
+func withDashboardKeys(keys ...string) envOption {
+	return func(o *checkout.Options) {
+		o.DashboardKeys = nil
+		for _, k := range keys {
+			o.DashboardKeys = append(o.DashboardKeys, []byte(k))
+		}
+	}
+}
+
+// TestDashboardSessionKeyRotation: a cookie made with the old key is still good where the
+// old key is kept second, and worthless where it was dropped.
+func TestDashboardSessionKeyRotation(t *testing.T) {
+	const oldKey, newKey = "old-key-0123456789abcdef0123456789abcdef", "new-key-0123456789abcdef0123456789abcdef"
+	e := newEnv(t, withDashboardKeys(oldKey))
+	e.addUser("shop", "owner@shop.example")
+	b := e.browser()
+	r := b.login("owner@shop.example", dashPassword)
+	require.Equal(t, http.StatusSeeOther, r.status, r.body)
+	cookie := strings.SplitN(r.header.Get("Set-Cookie"), ";", 2)[0]
+
+	rotated := e.secondInstance(withDashboardKeys(newKey, oldKey))
+	dropped := e.secondInstance(withDashboardKeys(newKey))
+	for _, tc := range []struct {
+		env    *env
+		status int
+	}{{rotated, http.StatusOK}, {dropped, http.StatusSeeOther}} {
+		req, err := http.NewRequest(http.MethodGet, tc.env.url+"/dashboard/orders", nil)
+		require.NoError(t, err)
+		req.Header.Set("Cookie", cookie)
+		assert.Equal(t, tc.status, tc.env.do(req).status)
+	}
+}
+
+// TestDashboardCookieOnHTTPS: on an https public URL the session cookie is Secure and
+// __Host- prefixed, so only this exact origin ever gets it.
+func TestDashboardCookieOnHTTPS(t *testing.T) {
+	e := newEnv(t, func(o *checkout.Options) { o.PublicURL = "https://pay.example" })
+	e.addUser("shop", "owner@shop.example")
+	r := e.browser().login("owner@shop.example", dashPassword)
+	require.Equal(t, http.StatusSeeOther, r.status, r.body)
+	c := r.header.Get("Set-Cookie")
+	assert.True(t, strings.HasPrefix(c, "__Host-"), c)
+	assert.Contains(t, c, "Secure")
+	assert.Contains(t, c, "Path=/")
+	assert.NotContains(t, c, "Domain=")
+}

@@ -190,7 +190,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 
 // secondInstance starts another checkout process's worth of server (its own store on
 // the same SQLite file, its own HTTP server) and returns an env that talks to it.
-func (e *env) secondInstance() *env {
+func (e *env) secondInstance(opts ...envOption) *env {
 	e.t.Helper()
 	store, err := orders.Open(context.Background(), e.dbPath, e.clock.Now)
 	require.NoError(e.t, err)
@@ -199,6 +199,9 @@ func (e *env) secondInstance() *env {
 	o := e.opts
 	o.Store = store
 	o.PublicURL = "http://" + srv.Listener.Addr().String()
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s, err := checkout.New(o)
 	require.NoError(e.t, err)
 	srv.Config.Handler = s
