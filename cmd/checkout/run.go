@@ -29,6 +29,8 @@ Commands:
                -description -installments -return-url -locale -expires [-config FILE]
   user         dashboard users in the configured database: "user add -merchant M -email E"
                (password on stdin, 12+ characters), "user disable -email E"; -config FILE
+  reconcile    run one reconciliation pass by hand and print what it changed:
+               [-config FILE] (none: demo mode's database and sandbox)
   healthcheck  exit 0 when the server answers: -url (default /healthz at CHECKOUT_ADDR,
                a 0.0.0.0 host as 127.0.0.1; http://127.0.0.1:8080/healthz without it)
   loadtest     load test a demo checkout over HTTP: flows/s, latencies, errors, CPU
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "user":
 		// run has no stdin of its own (the signature is fixed); only this command reads it.
 		return runUser(ctx, flags, getenv, os.Stdin, stdout, stderr, bcryptCost)
+	case "reconcile":
+		return runReconcile(ctx, flags, getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, flags, getenv, stdout, stderr)
 	case "loadtest":
