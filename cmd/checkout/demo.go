@@ -44,6 +44,7 @@ func printBanner(w io.Writer, cfg *config.Config, now time.Time) {
 
 Demo merchant %[5]q (%[6]s), API key: %[7]s
 Dashboard:     %[1]s/dashboard   (log in as %[11]s, password %[12]s)
+Metrics:       http://%[13]s/metrics   (Prometheus)
 
 Create an order:
   curl -s %[1]s/api/v1/orders \
@@ -61,5 +62,5 @@ Make the sandbox fail on purpose, then clear it:
   curl -s -X POST %[2]s/_sandbox/fault -d status500=true
   curl -s -X DELETE %[2]s/_sandbox/fault
 `, cfg.PublicURL, cfg.Sandbox.PublicURL, shop, cfg.DB, m.ID, m.Name, m.APIKey.Value(), now.Unix(), link, demoCard,
-		config.DemoUserEmail, config.DemoUserPassword)
+		config.DemoUserEmail, config.DemoUserPassword, cfg.MetricsAddr)
 }

@@ -18,17 +18,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/mokacheckout/checkout/internal/moka"
 )
 
 // TestDemoMode starts the real program in demo mode on free ports, follows the printed
 // link, visits the sandbox and the storefront, and stops it the way SIGINT would.
 func TestDemoMode(t *testing.T) {
-	addrs := freeAddrs(t, 3)
+	addrs := freeAddrs(t, 4)
 	env := map[string]string{
 		"CHECKOUT_ADDR":            addrs[0],
 		"CHECKOUT_SANDBOX_ADDR":    addrs[1],
 		"CHECKOUT_STOREFRONT_ADDR": addrs[2],
+		"CHECKOUT_METRICS_ADDR":    addrs[3],
 		"CHECKOUT_DB":              filepath.Join(t.TempDir(), "data", "checkout.db"),
 	}
 	r := startRun(t, env)
@@ -75,9 +80,40 @@ func TestDemoMode(t *testing.T) {
 	off.Body.Close()
 	assert.Equal(t, http.StatusOK, off.StatusCode)
 
+	// /metrics, on its own address as the banner says, parses as Prometheus text and has
+	// counted the requests above.
+	assert.Contains(t, banner, "Metrics:       http://"+addrs[3]+"/metrics")
+	families := scrape(t, r, "http://"+addrs[3]+"/metrics")
+	for _, name := range []string{"checkout_http_requests_total", "checkout_http_request_duration_seconds",
+		"checkout_store_commit_duration_seconds", "checkout_attempts_at_bank", "checkout_actions_open",
+		"checkout_requests_shed_total", "go_goroutines"} {
+		assert.Contains(t, families, name)
+	}
+	linkRoute := false
+	for _, m := range families["checkout_http_requests_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			linkRoute = linkRoute || (l.GetName() == "route" && l.GetValue() == "/link")
+		}
+	}
+	assert.True(t, linkRoute, "requests are counted by route pattern")
+	assert.Equal(t, http.StatusNotFound, get(checkoutURL+"/metrics").StatusCode, "never on the public address")
+
 	r.stop(t)
 	_, err = r.client.Get(checkoutURL + "/healthz")
 	assert.Error(t, err, "the checkout no longer listens")
+}
+
+// scrape reads a /metrics answer with Prometheus's own text parser.
+func scrape(t *testing.T, r *running, u string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := r.client.Get(u)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err, "the answer parses as Prometheus text")
+	return families
 }
 
 // TestServe runs from a config file with the sandbox and the storefront enabled, the

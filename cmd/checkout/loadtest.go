@@ -350,7 +350,7 @@ func runPhase(ctx context.Context, o loadOptions, window time.Duration, flow flo
 // startDemo starts `checkout demo` from this very binary on free loopback ports with a
 // database in dir, and waits until its /healthz answers.
 func startDemo(ctx context.Context, dir string) (*childProcess, string, error) {
-	addrs, err := freeLoopbackAddrs(3)
+	addrs, err := freeLoopbackAddrs(4)
 	if err != nil {
 		return nil, "", fmt.Errorf("loadtest: %w", err)
 	}
@@ -358,6 +358,7 @@ func startDemo(ctx context.Context, dir string) (*childProcess, string, error) {
 		"CHECKOUT_ADDR=" + addrs[0],
 		"CHECKOUT_SANDBOX_ADDR=" + addrs[1],
 		"CHECKOUT_STOREFRONT_ADDR=" + addrs[2],
+		"CHECKOUT_METRICS_ADDR=" + addrs[3],
 		"CHECKOUT_DB=" + filepath.Join(dir, "data", "checkout.db"),
 	}
 	c, err := startChild([]string{"demo"}, env, filepath.Join(dir, "server.log"))

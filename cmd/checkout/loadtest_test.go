@@ -56,11 +56,12 @@ func TestMain(m *testing.M) {
 // startDemoInProcess runs demo mode in this process on free ports, as TestDemoMode does.
 func startDemoInProcess(t *testing.T) (*running, string) {
 	t.Helper()
-	addrs := freeAddrs(t, 3)
+	addrs := freeAddrs(t, 4)
 	r := startRun(t, map[string]string{
 		"CHECKOUT_ADDR":            addrs[0],
 		"CHECKOUT_SANDBOX_ADDR":    addrs[1],
 		"CHECKOUT_STOREFRONT_ADDR": addrs[2],
+		"CHECKOUT_METRICS_ADDR":    addrs[3],
 		"CHECKOUT_DB":              filepath.Join(t.TempDir(), "data", "checkout.db"),
 	})
 	u := "http://" + addrs[0]

@@ -190,11 +190,12 @@ func TestPortClashIsAClearError(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer taken.Close()
-	free := freeAddrs(t, 2)
+	free := freeAddrs(t, 3)
 	_, _, err = runCmd(t, map[string]string{
 		"CHECKOUT_ADDR":            free[0],
 		"CHECKOUT_SANDBOX_ADDR":    taken.Addr().String(),
 		"CHECKOUT_STOREFRONT_ADDR": free[1],
+		"CHECKOUT_METRICS_ADDR":    free[2],
 		"CHECKOUT_DB":              filepath.Join(t.TempDir(), "checkout.db"),
 	})
 	require.Error(t, err)

@@ -38,7 +38,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer store.Close()
-	rep, err := reconciler(cfg, store, log).RunOnce(ctx)
+	rep, err := reconciler(cfg, store, log, nil).RunOnce(ctx)
 	fmt.Fprintf(stdout, "reconciled %s: expired %d, paid %d, abandoned %d, actions settled %d, left for later %d\n",
 		cfg.DB, rep.Expired, rep.Paid, rep.Abandoned, rep.Actions, rep.Left)
 	return err

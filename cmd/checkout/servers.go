@@ -15,6 +15,7 @@ import (
 
 	"github.com/mokacheckout/checkout/internal/checkout"
 	"github.com/mokacheckout/checkout/internal/config"
+	"github.com/mokacheckout/checkout/internal/metrics"
 	"github.com/mokacheckout/checkout/internal/moka"
 	"github.com/mokacheckout/checkout/internal/moka/sandbox"
 	"github.com/mokacheckout/checkout/internal/orders"
@@ -41,8 +42,14 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		bank = sandbox.New(sandbox.DemoConfig(cfg.Sandbox.PublicURL))
 		clock = bank.Now
 	}
+	var met *metrics.Metrics // nil: metrics off
+	var storeOpts orders.Options
+	if cfg.MetricsAddr != "" {
+		met = metrics.New()
+		storeOpts.OnCommit = met.ObserveCommit
+	}
 	// Open creates the database's directory (./data in demo mode) when it is missing.
-	store, err := orders.Open(ctx, cfg.DB, clock)
+	store, err := orders.OpenWith(ctx, cfg.DB, clock, storeOpts)
 	if err != nil {
 		return err
 	}
@@ -53,11 +60,12 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	}()
 
 	opts := checkoutOptions(cfg, store, log)
-	opts.Now = clock
+	opts.Now, opts.Metrics = clock, met
 	srv, err := checkout.New(opts)
 	if err != nil {
 		return err
 	}
+	storeGauges(met, store, srv, clock)
 	if cfg.Dashboard.DemoUser != "" {
 		if err := ensureDemoUser(ctx, store, cfg); err != nil {
 			return err
@@ -66,6 +74,10 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	// After the servers have stopped: the access log lines still queued are written.
 	defer srv.Close()
 	services := []service{{name: "checkout", addr: cfg.Addr, url: cfg.PublicURL, handler: srv}}
+	if met != nil {
+		services = append(services, service{name: "metrics", addr: cfg.MetricsAddr,
+			url: "http://" + cfg.MetricsAddr + "/metrics", handler: metricsMux(met)})
+	}
 	if cfg.Sandbox.Enabled {
 		services = append(services, service{
 			name: "sandbox", addr: cfg.Sandbox.Addr, url: cfg.Sandbox.PublicURL,
@@ -89,8 +101,14 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	recCtx, stopRec := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if cfg.ReconcileInterval > 0 {
-		rec := reconciler(cfg, store, log)
+		rec := reconciler(cfg, store, log, met)
 		rec.Now = clock
+		if met != nil {
+			rec.Observe = func(rep reconcile.Report, err error) {
+				met.ObserveReconcile(err, map[string]int{"expired": rep.Expired, "paid": rep.Paid,
+					"abandoned": rep.Abandoned, "actions": rep.Actions, "left": rep.Left})
+			}
+		}
 		wg.Go(func() { rec.Run(recCtx, cfg.ReconcileInterval) })
 	}
 	err = serveAll(ctx, log, services, max(shutdownTimeout, cfg.MokaTimeout+5*time.Second), ready)
@@ -100,10 +118,10 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 }
 
 // reconciler asks each merchant's Moka about payments whose bank return never came.
-func reconciler(cfg *config.Config, store *orders.Store, log *slog.Logger) *reconcile.Reconciler {
+func reconciler(cfg *config.Config, store *orders.Store, log *slog.Logger, met *metrics.Metrics) *reconcile.Reconciler {
 	clients := make(map[string]reconcile.Detailer, len(cfg.Merchants))
 	for _, m := range cfg.Merchants {
-		clients[m.ID] = moka.New(m.Moka.BaseURL, mokaCredentials(m), moka.WithTimeout(cfg.MokaTimeout))
+		clients[m.ID] = moka.New(m.Moka.BaseURL, mokaCredentials(m), moka.WithTimeout(cfg.MokaTimeout), moka.WithObserver(met.ObserveMoka))
 	}
 	return &reconcile.Reconciler{
 		Store: store,
@@ -251,4 +269,46 @@ func serveAll(ctx context.Context, log *slog.Logger, services []service, grace t
 	}
 	log.Info("stopped")
 	return runErr
+}
+
+// metricsMux serves /metrics alone.
+func metricsMux(met *metrics.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", met.Handler())
+	return mux
+}
+
+// storeGauges adds the numbers read at each scrape: what is waiting at the bank and at
+// Moka now, and what the server turned away.
+func storeGauges(met *metrics.Metrics, store *orders.Store, srv *checkout.Server, now func() time.Time) {
+	if met == nil {
+		return
+	}
+	count := func(list func(ctx context.Context) (int, error)) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := list(ctx)
+			if err != nil {
+				return -1 // the store did not answer: shown, not hidden
+			}
+			return float64(n)
+		}
+	}
+	met.Gauge("checkout_attempts_at_bank", "Payment attempts started and not ended (the buyer is at the bank, or its return is awaited).",
+		count(func(ctx context.Context) (int, error) {
+			as, err := store.StaleAttempts(ctx, now().Add(time.Hour))
+			return len(as), err
+		}))
+	met.Gauge("checkout_actions_open", "Merchant actions waiting for Moka: pending answers and refund requests not yet done.",
+		count(func(ctx context.Context) (int, error) {
+			as, err := store.OpenActions(ctx, now().Add(time.Hour))
+			return len(as), err
+		}))
+	met.Counter("checkout_requests_shed_total", "Requests answered 503 because too many were in flight.",
+		func() float64 { return float64(srv.Shed()) })
+	met.Counter("checkout_store_writes_shed_total", "Writes refused because the store's queue was full.",
+		func() float64 { return float64(store.Stats().Shed.Load()) })
+	met.Counter("checkout_access_log_dropped_total", "Access log lines dropped because the log could not keep up.",
+		func() float64 { return float64(srv.AccessLogDropped()) })
 }

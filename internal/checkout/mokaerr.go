@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mokacheckout/checkout/internal/metrics"
 	"github.com/mokacheckout/checkout/internal/moka"
 )
 
@@ -102,8 +103,8 @@ func mokaMessage(err error) (string, bool) {
 }
 
 // newMokaClient builds the merchant's Moka client.
-func newMokaClient(m Merchant, timeout time.Duration) *moka.Client {
-	return moka.New(m.MokaBaseURL, m.Moka, moka.WithTimeout(timeout))
+func newMokaClient(m Merchant, timeout time.Duration, met *metrics.Metrics) *moka.Client {
+	return moka.New(m.MokaBaseURL, m.Moka, moka.WithTimeout(timeout), moka.WithObserver(met.ObserveMoka))
 }
 
 // validateMarketplace runs Moka's scenario rules and names the failing field our way.

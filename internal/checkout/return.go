@@ -57,6 +57,9 @@ func (s *Server) handleReturn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if rr.Recorded {
+		s.opts.Metrics.ObserveOutcome(OutcomeName(rr), "return")
+	}
 	switch {
 	case rr.Conflict:
 		s.log.Error("payment recorded for an order that had moved on: the buyer may have paid twice",
@@ -72,4 +75,18 @@ func (s *Server) handleReturn(c echo.Context) error {
 func clip(s string, n int) string {
 	s = strings.TrimSpace(s)
 	return truncateRunes(s, n)
+}
+
+// OutcomeName names a recorded outcome for metrics: paid, authorized, conflict or failed.
+func OutcomeName(rr orders.RecordResult) string {
+	switch {
+	case rr.Conflict:
+		return "conflict"
+	case rr.Attempt != nil && rr.Attempt.Status == orders.AttemptSucceeded && rr.Order.Status == orders.StatusAuthorized:
+		return "authorized"
+	case rr.Attempt != nil && rr.Attempt.Status == orders.AttemptSucceeded:
+		return "paid"
+	default:
+		return "failed"
+	}
 }

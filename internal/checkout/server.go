@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"github.com/mokacheckout/checkout/internal/metrics"
 	"github.com/mokacheckout/checkout/internal/moka"
 	"github.com/mokacheckout/checkout/internal/orders"
 )
@@ -58,6 +59,8 @@ type Options struct {
 	// MaxInFlight bounds the requests served at once; past it they are answered 503 with
 	// Retry-After. 0 = DefaultMaxInFlight.
 	MaxInFlight int
+	// Metrics, when set, collects requests, Moka calls and outcomes (internal/metrics).
+	Metrics *metrics.Metrics
 	// DashboardKeys sign and encrypt the dashboard's session cookies: the first makes new
 	// cookies, the others are still accepted (a rotation). Each should be 32 random bytes
 	// or more. None: a random key is made at start, and sessions end with the process.
@@ -214,7 +217,7 @@ func (s *Server) newMerchant(cfg Merchant) (*merchant, error) {
 			return nil, fmt.Errorf("checkout: merchant %q: 3-D origin %q is not scheme://host[:port]", cfg.ID, o)
 		}
 	}
-	client := newMokaClient(cfg, s.opts.MokaTimeout)
+	client := newMokaClient(cfg, s.opts.MokaTimeout, s.opts.Metrics)
 	return &merchant{
 		Merchant:    cfg,
 		keyHash:     key,

@@ -20,10 +20,13 @@ const (
 	DefaultAddr           = "127.0.0.1:8080"
 	DefaultSandboxAddr    = "127.0.0.1:8081"
 	DefaultStorefrontAddr = "127.0.0.1:8082"
-	DefaultDB             = "./data/checkout.db"
-	DefaultMaxAttempts    = 5
-	DefaultOrderExpiry    = time.Hour
-	DefaultMokaTimeout    = 30 * time.Second
+	// DefaultDemoMetricsAddr serves /metrics in demo mode; elsewhere metrics are off
+	// unless metrics.addr is set.
+	DefaultDemoMetricsAddr = "127.0.0.1:8083"
+	DefaultDB              = "./data/checkout.db"
+	DefaultMaxAttempts     = 5
+	DefaultOrderExpiry     = time.Hour
+	DefaultMokaTimeout     = 30 * time.Second
 	// DefaultBankSessionTimeout outlasts the 3-D sessions banks keep open; until it has
 	// passed, an attempt at the bank is the buyer's to finish.
 	DefaultBankSessionTimeout = 15 * time.Minute
@@ -52,6 +55,10 @@ type Config struct {
 	// MaxInFlight bounds the requests the checkout serves at once; past it they are
 	// answered 503 with Retry-After. 0 = the checkout's default (256).
 	MaxInFlight int
+
+	// MetricsAddr is where /metrics is served (Prometheus), host:port; "" turns it off.
+	// It is a listen address of its own: metrics never share the public one.
+	MetricsAddr string
 
 	Sandbox    Sandbox
 	Storefront Storefront
@@ -175,7 +182,12 @@ type file struct {
 	Sandbox    fileSandbox    `yaml:"sandbox"`
 	Storefront fileStorefront `yaml:"storefront"`
 	Dashboard  fileDashboard  `yaml:"dashboard"`
+	Metrics    fileMetrics    `yaml:"metrics"`
 	Merchants  []fileMerchant `yaml:"merchants"`
+}
+
+type fileMetrics struct {
+	Addr string `yaml:"addr"`
 }
 
 type fileDashboard struct {

@@ -16,6 +16,7 @@ func Demo(getenv func(string) string) *Config {
 		Storefront:         Storefront{Enabled: true, Merchant: DemoMerchantID},
 		Dashboard:          Dashboard{DemoUser: DemoUserEmail},
 	}
+	c.MetricsAddr = DefaultDemoMetricsAddr
 	applyStringEnv(c, getenv)
 	fillDefaults(c)
 	shop := URLForAddr(c.Storefront.Addr)

@@ -29,6 +29,7 @@ const (
 	EnvSandboxPublicURL   = "CHECKOUT_SANDBOX_PUBLIC_URL"
 	EnvStorefrontEnabled  = "CHECKOUT_STOREFRONT_ENABLED"
 	EnvStorefrontAddr     = "CHECKOUT_STOREFRONT_ADDR"
+	EnvMetricsAddr        = "CHECKOUT_METRICS_ADDR"
 	EnvStorefrontMerchant = "CHECKOUT_STOREFRONT_MERCHANT"
 )
 
@@ -43,6 +44,7 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 		TrustProxyHeaders: s.TrustProxyHeaders,
 		MaxInFlight:       s.MaxInFlight,
 		Sandbox:           Sandbox{Enabled: f.Sandbox.Enabled, Addr: f.Sandbox.Addr, PublicURL: f.Sandbox.PublicURL},
+		MetricsAddr:       f.Metrics.Addr,
 		Storefront: Storefront{
 			Enabled: f.Storefront.Enabled, Addr: f.Storefront.Addr, Merchant: f.Storefront.Merchant,
 		},
@@ -215,6 +217,7 @@ func applyStringEnv(c *Config, getenv func(string) string) {
 		{EnvSandboxPublicURL, &c.Sandbox.PublicURL},
 		{EnvStorefrontAddr, &c.Storefront.Addr},
 		{EnvStorefrontMerchant, &c.Storefront.Merchant},
+		{EnvMetricsAddr, &c.MetricsAddr},
 	} {
 		if v := getenv(s.env); v != "" {
 			*s.dst = v

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +30,7 @@ type Client struct {
 	auth    Authentication
 	http    *http.Client
 	timeout time.Duration
+	observe func(service, result string, d time.Duration)
 }
 
 // Option configures a Client.
@@ -42,6 +44,13 @@ func WithHTTPClient(hc *http.Client) Option {
 			c.http = hc
 		}
 	}
+}
+
+// WithObserver calls observe after every call with the service ("DoCapture"), its result
+// ("Success", Moka's result code, "timeout", "unavailable", "http_<status>" or
+// "malformed") and how long it took: for metrics. It never sees the request.
+func WithObserver(observe func(service, result string, d time.Duration)) Option {
+	return func(c *Client) { c.observe = observe }
 }
 
 // WithTimeout bounds each call, on top of any deadline of the caller's context.
@@ -96,8 +105,12 @@ func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 // call posts the envelope of req to path and decodes the answer's Data. It returns
 // *Error when Moka's ResultCode is not Success (whatever Data holds), and
 // ErrMalformedResponse when a Success carries no Data or Data of the wrong shape.
-func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (*Data, error) {
+func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (_ *Data, err error) {
 	service := path.Base(p)
+	if c.observe != nil {
+		start := time.Now()
+		defer func() { c.observe(service, resultOf(err), time.Since(start)) }()
+	}
 	body, err := json.Marshal(Envelope[Req]{PaymentDealerAuthentication: c.auth, PaymentDealerRequest: req})
 	if err != nil {
 		// Only a programming error gets here; the cause names a type, not a value.
@@ -153,6 +166,27 @@ func call[Req, Data any](ctx context.Context, c *Client, p string, req Req) (*Da
 		return nil, fmt.Errorf("moka %s: %w: Data: %w", service, ErrMalformedResponse, err)
 	}
 	return data, nil
+}
+
+// resultOf names a call's result for metrics: a small, fixed set of values besides
+// Moka's own codes.
+func resultOf(err error) string {
+	var me *Error
+	var se *StatusError
+	switch {
+	case err == nil:
+		return ResultSuccess
+	case errors.As(err, &me):
+		return me.ResultCode
+	case errors.As(err, &se):
+		return "http_" + strconv.Itoa(se.StatusCode)
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	case errors.Is(err, ErrMalformedResponse):
+		return "malformed"
+	default:
+		return "unavailable"
+	}
 }
 
 // transportError classifies a failed round trip: a deadline (ours or the caller's) is

@@ -61,6 +61,10 @@ func (s *Store) commitLoop() {
 func (s *Store) runBatch(batch []*write) {
 	ctx := context.Background()
 	s.stats.Batches.Add(1)
+	if s.onCommit != nil {
+		start := time.Now()
+		defer func() { s.onCommit(time.Since(start), len(batch)) }()
+	}
 	fail := func(err error) {
 		err = fmt.Errorf("%w: %w", ErrCommitFailed, err)
 		for _, w := range batch {

@@ -58,6 +58,10 @@ type Options struct {
 	// BusyTimeout is how long to wait for SQLite's lock when another process holds it;
 	// a write still waiting then fails with ErrCommitFailed.
 	BusyTimeout time.Duration
+	// OnCommit, when set, is called by the committer after each transaction with its
+	// duration (begin to commit, fsync included) and how many writes it held: for metrics.
+	// It must not block.
+	OnCommit func(d time.Duration, writes int)
 }
 
 // Store keeps orders and their history in one SQLite file. It is safe for concurrent use.
@@ -68,6 +72,7 @@ type Store struct {
 	path     string
 	now      func() time.Time
 	maxBatch int
+	onCommit func(time.Duration, int)
 
 	mu      sync.RWMutex // guards closed against sends on writes
 	closed  bool
@@ -125,7 +130,7 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{w: w, path: path, now: func() time.Time { return now().UTC() }, maxBatch: opt.MaxBatch}
+	s := &Store{w: w, path: path, now: func() time.Time { return now().UTC() }, maxBatch: opt.MaxBatch, onCommit: opt.OnCommit}
 	// The schema is made (and WAL mode switched on) by the writer before any reader opens.
 	if err := s.checkPragmas(ctx, w); err != nil {
 		w.Close()

@@ -68,6 +68,8 @@ type Reconciler struct {
 	RefundWatch time.Duration
 	Now         func() time.Time
 	Log         *slog.Logger
+	// Observe, when set, is told of every pass of Run: for metrics.
+	Observe func(Report, error)
 }
 
 // Report counts what one pass did.
@@ -82,7 +84,11 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if rep, err := r.RunOnce(ctx); err != nil {
+		rep, err := r.RunOnce(ctx)
+		if r.Observe != nil && ctx.Err() == nil {
+			r.Observe(rep, err)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return // shutting down: the pass was cut short, nothing went wrong
 			}
