@@ -22,6 +22,7 @@ import (
 	"github.com/mokacheckout/checkout/internal/reconcile"
 	"github.com/mokacheckout/checkout/internal/redact"
 	"github.com/mokacheckout/checkout/internal/storefront"
+	"github.com/mokacheckout/checkout/internal/webhook"
 )
 
 // shutdownTimeout bounds how long in-flight requests may finish after SIGINT/SIGTERM. The
@@ -70,6 +71,12 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		if err := ensureDemoUser(ctx, store, cfg); err != nil {
 			return err
 		}
+	} else if err := store.DisableUser(ctx, config.DemoUserEmail); err == nil {
+		// A database that served the demo keeps its published login; outside demo mode it
+		// must not open the dashboard.
+		log.Warn("the demo dashboard login is disabled outside demo mode", "email", config.DemoUserEmail)
+	} else if !errors.Is(err, orders.ErrNotFound) {
+		return err
 	}
 	// After the servers have stopped: the access log lines still queued are written.
 	defer srv.Close()
@@ -97,9 +104,26 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			}),
 		})
 	}
+	// Webhook deliveries run beside the servers too. With the sandbox in process (demo
+	// mode) a webhook_url may be http and on loopback, like the storefront's.
+	endpoints := map[string]webhook.Endpoint{}
+	for _, m := range cfg.Merchants {
+		if m.WebhookURL == "" {
+			continue
+		}
+		if endpoints[m.ID], err = webhook.NewEndpoint(m.WebhookURL, m.WebhookSecret.Value()); err != nil {
+			return fmt.Errorf("merchants %s: webhook_secret: %w", m.ID, err)
+		}
+	}
+	hooks, err := webhook.New(webhook.Options{Store: store, Endpoints: endpoints, AllowInsecure: cfg.Sandbox.Enabled,
+		Now: clock, OrderView: srv.OrderView, Log: log.With("component", "webhook")})
+	if err != nil {
+		return err
+	}
 	// Reconciliation runs beside the servers and stops before the store closes.
 	recCtx, stopRec := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	wg.Go(func() { hooks.Run(recCtx) })
 	if cfg.ReconcileInterval > 0 {
 		rec := reconciler(cfg, store, log, met)
 		rec.Now = clock

@@ -63,9 +63,18 @@ func (t *loginThrottle) allow(ip string, now time.Time) bool {
 	return l.AllowN(now, 1)
 }
 
-// dummyHash is compared against when the email is unknown, so that an unknown email takes
-// as long as a wrong password and timing does not tell which accounts exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
+// DefaultPasswordCost is the bcrypt work factor `checkout user add` stores. A login for an
+// unknown email is checked against a hash of the same cost, so it takes as long as a
+// wrong password and timing does not tell which accounts exist.
+const DefaultPasswordCost = 12
+
+// dummyHash is made once, at the first login of an unknown email.
+func (s *Server) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), s.opts.PasswordCost)
+	})
+	return s.dummy
+}
 
 func (s *Server) dashLang(c echo.Context) string {
 	if l := c.QueryParam("lang"); l == "tr" || l == "en" {
@@ -118,15 +127,21 @@ func (s *Server) handleLogin(c echo.Context) error {
 	password := c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
 	ip := c.RealIP()
+	// What the audit log keeps of a failed login's email: never something that is not an
+	// address (a password typed in the wrong box), never more than an address can be.
+	auditEmail := email
+	if len(email) > 254 || !strings.Contains(email, "@") {
+		auditEmail = "(not an email address)"
+	}
 	page := templates.DashLoginPage{Lang: lang, Email: email, Next: next, LangURL: langURL(c, lang)}
 	if !s.logins.allow(ip, s.now()) {
 		page.Error = templates.DT(lang, "login_throttled")
 		c.Response().Header().Set("Retry-After", "60")
-		_ = s.store.Audit(ctx, orders.AuditEntry{Email: email, IP: ip, Action: "login_throttled"})
+		_ = s.store.Audit(ctx, orders.AuditEntry{Email: auditEmail, IP: ip, Action: "login_throttled"})
 		return s.renderLogin(c, http.StatusTooManyRequests, page)
 	}
 	fail := func(u *orders.User, action, detail string) error {
-		e := orders.AuditEntry{Email: email, IP: ip, Action: action, Detail: detail}
+		e := orders.AuditEntry{Email: auditEmail, IP: ip, Action: action, Detail: detail}
 		if u != nil {
 			e.MerchantID, e.UserID = u.MerchantID, u.ID
 		}
@@ -138,7 +153,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, orders.ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return fail(nil, "login_failed", "unknown email")
 	}
 	if err != nil {
@@ -146,13 +161,13 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	switch {
 	case u.Disabled:
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) // the same time as a check
 		return fail(u, "login_failed", "user disabled")
 	case s.merchants[u.MerchantID] == nil:
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) // the same time as a check
 		return fail(u, "login_failed", "merchant not configured")
 	case u.LockedUntil != nil && s.now().Before(*u.LockedUntil):
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) // the same time as a check
 		return fail(u, "login_locked", "account locked until "+u.LockedUntil.UTC().Format(time.RFC3339))
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil {
@@ -187,6 +202,11 @@ func (s *Server) handleLogout(c echo.Context) error {
 	u := currentUser(c)
 	if err := s.store.Audit(c.Request().Context(), orders.AuditEntry{MerchantID: u.User.MerchantID, UserID: u.User.ID,
 		Email: u.User.Email, IP: c.RealIP(), Action: "logout"}); err != nil {
+		return err
+	}
+	// The session ends on the server too, not only in this browser: a copy of the cookie
+	// is refused from now on (and so is any other session of this user).
+	if err := s.store.EndSessions(c.Request().Context(), u.User.ID); err != nil {
 		return err
 	}
 	if err := s.endSession(c); err != nil {

@@ -99,6 +99,9 @@ func (s *Server) dashAction(c echo.Context, name string) error {
 	u := currentUser(c)
 	ctx := c.Request().Context()
 	lang := s.dashLang(c)
+	if fl := c.Request().PostFormValue("form_lang"); fl == "tr" || fl == "en" {
+		lang = fl // amounts are read in the language the form was shown in
+	}
 	o, err := s.dashOrder(c)
 	if err != nil {
 		return err
@@ -124,7 +127,17 @@ func (s *Server) dashAction(c echo.Context, name string) error {
 	if !formKeyRE.MatchString(key) {
 		return s.renderOrderNotice(c, o, http.StatusBadRequest, &templates.DashNotice{Error: true, Text: templates.DT(lang, "err_form_key")})
 	}
-	idem := &orders.Idem{MerchantID: u.Merchant.ID, Key: dashKeyPrefix + key, RequestHash: dashRequestHash(name, req), Answer: s.actionAnswer}
+	if _, err := s.store.LookupIdempotency(ctx, u.Merchant.ID, dashKeyPrefix+key); err == nil {
+		// This confirmation was sent before (a double click, a reload): performAction
+		// finds the key and answers as it did, whatever the order has become since.
+	} else if !errors.Is(err, orders.ErrNotFound) {
+		return err
+	} else if c.Request().PostFormValue("version") != orderVersion(o) {
+		// The order changed since the confirmation was shown (another action, through the
+		// API or another tab): what was confirmed may no longer be what would happen.
+		return s.renderOrderNotice(c, o, http.StatusConflict, &templates.DashNotice{Error: true, Text: templates.DT(lang, "err_order_changed")})
+	}
+	idem := &orders.Idem{MerchantID: u.Merchant.ID, Key: dashKeyPrefix + key, RequestHash: dashRequestHash(o.ID, name, req), Answer: s.actionAnswer}
 	_, a, err := s.performAction(ctx, u.Merchant, o.ID, req, idem, c.RealIP(), requestIDOf(c))
 	done := dashboardRoute + "/orders/" + o.ID + "?done=" + key
 	var used *orders.KeyUsedError
@@ -243,7 +256,12 @@ func dashActionRequest(c echo.Context, name string, o *orders.Order, lang string
 func normalizeAmount(lang, text string) string {
 	text = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(text)
 	if lang != "tr" {
-		return strings.ReplaceAll(text, ",", "")
+		// In English a comma only groups thousands ("1,234.50"); anywhere else ("1,50")
+		// it is left in, and the amount is refused rather than read a hundred times larger.
+		if englishGroupsRE.MatchString(text) {
+			return strings.ReplaceAll(text, ",", "")
+		}
+		return text
 	}
 	if strings.Contains(text, ",") {
 		return strings.ReplaceAll(strings.ReplaceAll(text, ".", ""), ",", ".")
@@ -254,7 +272,10 @@ func normalizeAmount(lang, text string) string {
 	return text
 }
 
-var thousandsRE = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{3})+$`)
+var (
+	thousandsRE     = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{3})+$`)
+	englishGroupsRE = regexp.MustCompile(`^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?$`)
+)
 
 // inputAmount writes an amount as the form's input shows it: "1234,50" in Turkish.
 func inputAmount(lang string, d decimal.Decimal) string {
@@ -266,9 +287,9 @@ func inputAmount(lang string, d decimal.Decimal) string {
 }
 
 // dashRequestHash identifies a confirmation's request for its idempotency key.
-func dashRequestHash(name string, req orders.ActionRequest) string {
+func dashRequestHash(orderID, name string, req orders.ActionRequest) string {
 	var b strings.Builder
-	b.WriteString(name)
+	b.WriteString(orderID + "|" + name)
 	if req.Amount != nil {
 		b.WriteString("|" + money(*req.Amount))
 	}
@@ -289,7 +310,8 @@ func (s *Server) renderConfirm(c echo.Context, o *orders.Order, name string, req
 	p := templates.DashConfirmPage{DashPage: s.dashPage(c, "orders"), OrderID: o.ID, Reference: o.Reference, Action: name}
 	lang := p.Lang
 	amount := formatAmount(lang, o.Currency, planned.Amount)
-	fields := []templates.DashHidden{{Name: "confirm", Value: "1"}, {Name: "idempotency_key", Value: randomToken()}}
+	fields := []templates.DashHidden{{Name: "confirm", Value: "1"}, {Name: "idempotency_key", Value: randomToken()},
+		{Name: "version", Value: orderVersion(o)}}
 	switch {
 	case name == "approve":
 		p.Question = fmt.Sprintf(templates.DT(lang, "confirm_approve"), o.Reference)
@@ -603,4 +625,10 @@ func (s *Server) actionForms(p *templates.DashOrderPage, o *orders.Order) {
 			}
 		}
 	}
+}
+
+// orderVersion names the order's state a confirmation was shown for: its last change of
+// status and its actions so far (a refund request or an approval changes no status).
+func orderVersion(o *orders.Order) string {
+	return o.UpdatedAt.UTC().Format(time.RFC3339Nano) + "/" + strconv.Itoa(len(o.Actions))
 }

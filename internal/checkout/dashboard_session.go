@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -92,10 +93,10 @@ func (s *Server) loadSession(c echo.Context) (*dashUser, error) {
 	uid, _ := sess.Values[sessUser].(string)
 	mid, _ := sess.Values[sessMerchant].(string)
 	csrf, _ := sess.Values[sessCSRF].(string)
-	issued, _ := sess.Values[sessIssued].(int64)
+	issued, _ := sess.Values[sessIssued].(int64) // Unix milliseconds
 	seen, _ := sess.Values[sessSeen].(int64)
 	now := s.now()
-	if uid == "" || csrf == "" || now.Sub(time.Unix(issued, 0)) >= SessionMaxAge || now.Sub(time.Unix(seen, 0)) >= SessionIdle {
+	if uid == "" || csrf == "" || now.Sub(time.UnixMilli(issued)) >= SessionMaxAge || now.Sub(time.Unix(seen, 0)) >= SessionIdle {
 		return nil, errNoSession
 	}
 	u, err := s.store.GetUser(c.Request().Context(), uid)
@@ -106,8 +107,8 @@ func (s *Server) loadSession(c echo.Context) (*dashUser, error) {
 		return nil, err
 	}
 	m := s.merchants[u.MerchantID]
-	if u.Disabled || m == nil || u.MerchantID != mid {
-		return nil, errNoSession
+	if u.Disabled || m == nil || u.MerchantID != mid || !time.UnixMilli(issued).After(u.SessionsEndAt) {
+		return nil, errNoSession // disabled, moved, or logged out since this session began
 	}
 	return &dashUser{User: u, Merchant: m, CSRF: csrf, session: sess}, nil
 }
@@ -128,7 +129,8 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
-			if subtle.ConstantTimeCompare([]byte(c.FormValue(csrfFormField)), []byte(u.CSRF)) != 1 {
+			// From the body only: a token in a URL ends up in logs and history.
+			if subtle.ConstantTimeCompare([]byte(c.Request().PostFormValue(csrfFormField)), []byte(u.CSRF)) != 1 {
 				return s.dashboardError(c, http.StatusForbidden, dashMsgBadCSRF)
 			}
 		}
@@ -153,10 +155,10 @@ func (s *Server) startSession(c echo.Context, u *orders.User) error {
 	if err != nil && sess == nil {
 		return err
 	}
-	now := s.now().Unix()
+	now := s.now()
 	sess.Values = map[any]any{
 		sessUser: u.ID, sessMerchant: u.MerchantID, sessID: randomToken(), sessCSRF: randomToken(),
-		sessIssued: now, sessSeen: now,
+		sessIssued: now.UnixMilli(), sessSeen: now.Unix(),
 	}
 	return sess.Save(c.Request(), c.Response())
 }
@@ -176,13 +178,18 @@ const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; i
 // safeNext keeps a post-login redirect on our dashboard: a path under /dashboard, never
 // another host ("//evil.example" or "/\evil").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, dashboardRoute+"/") && next != dashboardRoute {
-		return dashboardRoute + "/orders"
-	}
+	fallback := dashboardRoute + "/orders"
 	if strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "//") {
-		return dashboardRoute + "/orders"
+		return fallback
 	}
-	return next
+	p, query, _ := strings.Cut(next, "?")
+	if clean := path.Clean(p); clean != p || (!strings.HasPrefix(clean, dashboardRoute+"/") && clean != dashboardRoute) {
+		return fallback // dot segments or a path outside the dashboard
+	}
+	if query != "" {
+		return p + "?" + query
+	}
+	return p
 }
 
 // refuseCrossOrigin refuses a state-changing request that a browser says came from another

@@ -255,9 +255,9 @@ func (s *Server) handleDashTransactionsCSV(c echo.Context) error {
 		_ = w.Write([]string{
 			strconv.FormatInt(it.ID, 10), it.Date.In(s.istanbul).Format("2006-01-02 15:04:05"), it.Type, it.Status,
 			it.Amount, it.Payment.Currency, it.Payment.OrderID, strconv.FormatInt(it.Payment.ID, 10),
-			it.Payment.OtherTrxCode, it.VirtualPosOrderID, it.TrxCode, strconv.FormatInt(it.Payment.Installments, 10),
-			it.Payment.Card.Brand, it.Payment.Card.First6, it.Payment.Card.Last4, it.Payment.CardHolder,
-			it.Payment.Description, strings.Join(subs, ";"), strconv.FormatInt(it.VoidRefundReason, 10), it.ResultMessage,
+			cell(it.Payment.OtherTrxCode), cell(it.VirtualPosOrderID), cell(it.TrxCode), strconv.FormatInt(it.Payment.Installments, 10),
+			cell(it.Payment.Card.Brand), cell(it.Payment.Card.First6), cell(it.Payment.Card.Last4), cell(it.Payment.CardHolder),
+			cell(it.Payment.Description), strings.Join(subs, ";"), strconv.FormatInt(it.VoidRefundReason, 10), cell(it.ResultMessage),
 		})
 	}
 	w.Flush()
@@ -282,4 +282,15 @@ func (s *Server) trxCSVName(from, to time.Time) string {
 		return "moka-transactions_" + from.Format("2006-01-02") + "_" + to.AddDate(0, 0, -1).Format("2006-01-02") + ".csv"
 	}
 	return "moka-transactions_" + from.Format("2006-01-02T1504") + "_" + to.Format("2006-01-02T1504") + ".csv"
+}
+
+// cell keeps a text from a buyer or from Moka from being read as a formula by a
+// spreadsheet (CSV injection, OWASP): one starting with = + - @, a tab or a carriage
+// return, also after spaces, gets a leading apostrophe, which Excel and LibreOffice show
+// as text. Our own numbers and dates are written as they are.
+func cell(s string) string {
+	if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mokacheckout/checkout/internal/checkout"
 	"github.com/mokacheckout/checkout/internal/moka"
@@ -161,12 +162,15 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			Installments:      []int{1, 2, 3, 6},
 		}, {
 			ID: "other", Name: "Other Shop",
-			APIKeyHash:  checkout.HashAPIKey(otherAPIKey),
-			LinkSecret:  "other-link-secret",
-			Moka:        creds,
+			APIKeyHash: checkout.HashAPIKey(otherAPIKey),
+			LinkSecret: "other-link-secret",
+			// A dealer account of its own, as merchants have: Moka's lists of one dealer
+			// never show another's payments.
+			Moka:        moka.Credentials{DealerCode: sandbox.SingleDealerCode, Username: sandbox.DemoUsername, Password: sandbox.DemoPassword},
 			MokaBaseURL: bankURL,
 		}},
-		MokaTimeout: 2 * time.Second,
+		MokaTimeout:  2 * time.Second,
+		PasswordCost: bcrypt.MinCost, // the test users' hashes; cost 12 takes seconds under -race
 	}
 	for _, opt := range opts {
 		opt(&o)

@@ -63,4 +63,7 @@ func (s *Server) routes() {
 	api.POST("/orders/:id/refunds", s.handleRefund)
 	api.GET("/orders", s.handleListOrders)
 	api.GET("/transactions", s.handleTransactions)
+	api.GET("/events", s.handleListEvents)
+	api.GET("/events/:id", s.handleGetEvent)
+	api.POST("/events/:id/redeliver", s.handleRedeliver)
 }

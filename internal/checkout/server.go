@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,6 +62,9 @@ type Options struct {
 	MaxInFlight int
 	// Metrics, when set, collects requests, Moka calls and outcomes (internal/metrics).
 	Metrics *metrics.Metrics
+	// PasswordCost is the bcrypt cost of the dashboard users' hashes; 0 =
+	// DefaultPasswordCost. Unknown emails are checked against a hash of this cost.
+	PasswordCost int
 	// DashboardKeys sign and encrypt the dashboard's session cookies: the first makes new
 	// cookies, the others are still accepted (a rotation). Each should be 32 random bytes
 	// or more. None: a random key is made at start, and sessions end with the process.
@@ -104,6 +108,8 @@ type Server struct {
 	sessions      *sessions.CookieStore
 	secureCookies bool // the public URL is https: Secure cookies with the __Host- prefix
 	logins        loginThrottle
+	dummyOnce     sync.Once
+	dummy         []byte
 	crossOrigin   *http.CrossOriginProtection
 
 	slots       chan struct{} // one per request in flight (limitInFlight)
@@ -142,6 +148,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.BankSessionTimeout <= 0 {
 		opts.BankSessionTimeout = DefaultBankSessionTimeout
+	}
+	if opts.PasswordCost <= 0 {
+		opts.PasswordCost = DefaultPasswordCost
 	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight

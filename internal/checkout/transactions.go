@@ -101,7 +101,22 @@ func (s *Server) listTransactions(ctx context.Context, m *merchant, from, to tim
 	if err := s.linkOrders(ctx, m.ID, items); err != nil {
 		return nil, err
 	}
+	if s.sharesDealer(m) {
+		// Another configured merchant uses the same Moka dealer account, so Moka's list
+		// holds its payments too: show only this merchant's own orders' records.
+		items = slices.DeleteFunc(items, func(it transactionJSON) bool { return it.Payment.OrderID == "" })
+	}
 	return items, nil
+}
+
+// sharesDealer reports whether another configured merchant has m's Moka dealer account.
+func (s *Server) sharesDealer(m *merchant) bool {
+	for _, o := range s.ordered {
+		if o.ID != m.ID && o.Moka.DealerCode == m.Moka.DealerCode && o.MokaBaseURL == m.MokaBaseURL {
+			return true
+		}
+	}
+	return false
 }
 
 // trxPage is the page of at most limit items below the transaction id startingAfter (0:

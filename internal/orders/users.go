@@ -22,6 +22,9 @@ type User struct {
 	LockedUntil  *time.Time
 	CreatedAt    time.Time
 	LastLoginAt  *time.Time
+	// SessionsEndAt: the user's dashboard sessions issued at or before this time are over
+	// (set at logout). Zero: none ended.
+	SessionsEndAt time.Time
 }
 
 // Locked reports whether the user is locked out at now.
@@ -228,11 +231,12 @@ func loadUser(ctx context.Context, q querier, where string, args ...any) (*User,
 		u                 User
 		created           string
 		locked, lastLogin sql.NullString
+		sessionsEnd       int64
 	)
 	err := q.QueryRowContext(ctx, `SELECT id, merchant_id, email, password_hash, disabled, failed_logins,
-		locked_until, created_at, last_login_at FROM users WHERE `+where, args...).
+		locked_until, created_at, last_login_at, sessions_end_at FROM users WHERE `+where, args...).
 		Scan(&u.ID, &u.MerchantID, &u.Email, &u.PasswordHash, &u.Disabled, &u.FailedLogins,
-			&locked, &created, &lastLogin)
+			&locked, &created, &lastLogin, &sessionsEnd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -248,7 +252,29 @@ func loadUser(ctx context.Context, q querier, where string, args ...any) (*User,
 	if u.LastLoginAt, err = parseNullTime(lastLogin); err != nil {
 		return nil, err
 	}
+	if sessionsEnd > 0 {
+		u.SessionsEndAt = time.UnixMilli(sessionsEnd).UTC()
+	}
 	return &u, nil
+}
+
+// EndSessions ends every dashboard session of the user issued until now: logout does it,
+// so a session cookie copied from the browser is worthless afterwards.
+func (s *Store) EndSessions(ctx context.Context, userID string) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET sessions_end_at = ? WHERE id = ?`, s.txNow(ctx).UnixMilli(), userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("end sessions of %s: %w", userID, err)
+	}
+	return nil
 }
 
 // AuditEntry is one line of the audit log: who did what, when, from where.
