@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/term"
 
 	"github.com/mokacheckout/checkout/internal/config"
 	"github.com/mokacheckout/checkout/internal/orders"
@@ -78,10 +79,16 @@ func runUserAdd(ctx context.Context, args []string, getenv func(string) string, 
 	if _, ok := cfg.Merchant(*merchantID); !ok {
 		return fmt.Errorf("user add: merchant %q is not configured in %s", *merchantID, *path)
 	}
-	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
+	var password string
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		// Typed at a terminal: prompt, and do not echo what is typed.
 		fmt.Fprintf(stderr, "Password for %s (at least %d characters): ", orders.NormalizeEmail(*email), minPasswordChars)
+		b, rerr := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		password, err = checkPassword(string(b), rerr)
+	} else {
+		password, err = readPassword(stdin)
 	}
-	password, err := readPassword(stdin)
 	if err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
@@ -173,9 +180,15 @@ func readPassword(r io.Reader) (string, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read password from stdin: %w", err)
 	}
-	password := strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-	// The messages do not give the password's length either.
+	return checkPassword(strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r"), nil)
+}
+
+// checkPassword applies the password rules; its messages never give the password or its
+// length.
+func checkPassword(password string, readErr error) (string, error) {
 	switch {
+	case readErr != nil:
+		return "", fmt.Errorf("read password: %w", readErr)
 	case password == "":
 		return "", errors.New("no password on stdin: pipe it in or type it and press Enter")
 	case !utf8.ValidString(password):
@@ -186,10 +199,4 @@ func readPassword(r io.Reader) (string, error) {
 		return "", fmt.Errorf("the password is too long: bcrypt takes at most %d bytes", maxPasswordBytes)
 	}
 	return password, nil
-}
-
-// isTerminal reports whether f is a terminal, to prompt only a person typing.
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
