@@ -48,3 +48,68 @@ func TestReconcileCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, orders.StatusExpired, got.Status)
 }
+
+// TestReconcileCommandSweeps: the command sweeps Moka's payment list and says what it
+// found: a payment lost after its attempt was given up on is recorded, and one for an
+// attempt whose return said failed is flagged for review.
+func TestReconcileCommandSweeps(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "checkout.db")
+	store, err := orders.Open(ctx, db, time.Now)
+	require.NoError(t, err)
+	require.NoError(t, store.EnsureMerchant(ctx, orders.Merchant{ID: config.DemoMerchantID, Name: "Demo"}))
+	attempt := func(ref string) (*orders.Order, *orders.Attempt) {
+		o := &orders.Order{MerchantID: config.DemoMerchantID, Reference: ref, Amount: decimal.RequireFromString("10.00"),
+			Currency: "TRY", Installments: []int{1}, ExpiresAt: time.Now().Add(time.Hour)}
+		require.NoError(t, store.CreateOrder(ctx, o))
+		a := &orders.Attempt{Installments: 1}
+		_, err := store.StartAttempt(ctx, o.ID, a)
+		require.NoError(t, err)
+		require.NoError(t, store.MarkRedirected(ctx, a.ID, "code-for-hash", "https://bank.example/"))
+		return o, a
+	}
+	lost, la := attempt("LOST")
+	_, _, err = store.AbandonAttempt(ctx, la.ID, orders.Failure{ResultCode: "checkout.abandoned"})
+	require.NoError(t, err)
+	failed, fa := attempt("FAILED")
+	_, err = store.RecordOutcome(ctx, fa.ID, orders.Outcome{ResultCode: "3DFailed"})
+	require.NoError(t, err)
+	require.NoError(t, store.Close())
+
+	// Moka holds both payments: the bank took the money after all.
+	cfg := sandbox.DemoConfig("http://sandbox.invalid")
+	for i, a := range []*orders.Attempt{la, fa} {
+		cfg.Payments = append(cfg.Payments, sandbox.Preset{DealerCode: sandbox.DemoDealerCode, OtherTrxCode: a.OtherTrxCode,
+			VirtualPosOrderID: "SWEEP-" + string(rune('A'+i)), Amount: decimal.RequireFromString("10.00"),
+			Date: time.Now().Add(-10 * time.Minute)})
+	}
+	bank := httptest.NewServer(sandbox.New(cfg))
+	t.Cleanup(bank.Close)
+	env := map[string]string{"CHECKOUT_DB": db, "CHECKOUT_SANDBOX_PUBLIC_URL": bank.URL}
+
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"checkout", "reconcile"}, envOf(env), &stdout, &stderr), stderr.String())
+	out := stdout.String()
+	assert.Contains(t, out, "flagged for review 0,", "the pass itself finds nothing")
+	assert.Contains(t, out, "2 ours not recorded as paid: recorded 1, flagged for review 1, left for later 0")
+	assert.Contains(t, out, "order "+lost.ID+" (Moka reference "+la.OtherTrxCode+"): recorded as paid")
+	assert.Contains(t, out, "order "+failed.ID+" (Moka reference "+fa.OtherTrxCode+"): flagged for review: paid_unrecorded")
+
+	stdout.Reset()
+	require.NoError(t, run(t.Context(), []string{"checkout", "reconcile"}, envOf(env), &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "0 ours not recorded as paid", "a second sweep finds nothing new")
+	stdout.Reset()
+	require.NoError(t, run(t.Context(), []string{"checkout", "reconcile", "-sweep", "0"}, envOf(env), &stdout, &stderr))
+	assert.NotContains(t, stdout.String(), "swept")
+
+	store, err = orders.Open(ctx, db, time.Now)
+	require.NoError(t, err)
+	defer store.Close()
+	got, err := store.GetOrder(ctx, lost.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.StatusPaid, got.Status)
+	got, err = store.GetOrder(ctx, failed.ID)
+	require.NoError(t, err)
+	require.True(t, got.FlaggedForReview())
+	assert.Equal(t, orders.ReviewPaidUnrecorded, got.Review.Reason)
+}

@@ -66,7 +66,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if err != nil {
 		return err
 	}
-	storeGauges(met, store, srv, clock)
+	storeGauges(met, store, srv, clock, webhookMerchants(cfg))
 	if cfg.Dashboard.DemoUser != "" {
 		if err := ensureDemoUser(ctx, store, cfg); err != nil {
 			return err
@@ -101,6 +101,9 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 				MerchantID:  m.ID,
 				LinkSecret:  m.LinkSecret.Value(),
 				APIKey:      m.APIKey.Value(),
+				// The storefront verifies the webhooks sent to the merchant's webhook_url
+				// (its own /webhooks in demo mode) with the merchant's secret.
+				WebhookSecret: m.WebhookSecret.Value(),
 			}),
 		})
 	}
@@ -116,7 +119,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		}
 	}
 	hooks, err := webhook.New(webhook.Options{Store: store, Endpoints: endpoints, AllowInsecure: cfg.Sandbox.Enabled,
-		Now: clock, OrderView: srv.OrderView, Log: log.With("component", "webhook")})
+		Now: clock, OrderView: srv.OrderView, Observe: met.ObserveWebhook, Log: log.With("component", "webhook")})
 	if err != nil {
 		return err
 	}
@@ -130,7 +133,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		if met != nil {
 			rec.Observe = func(rep reconcile.Report, err error) {
 				met.ObserveReconcile(err, map[string]int{"expired": rep.Expired, "paid": rep.Paid,
-					"abandoned": rep.Abandoned, "actions": rep.Actions, "left": rep.Left})
+					"abandoned": rep.Abandoned, "actions": rep.Actions, "flagged": rep.Flagged, "left": rep.Left})
 			}
 		}
 		wg.Go(func() { rec.Run(recCtx, cfg.ReconcileInterval) })
@@ -177,6 +180,7 @@ func checkoutOptions(cfg *config.Config, store *orders.Store, log *slog.Logger) 
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
 		MaxInFlight:        cfg.MaxInFlight,
 		DashboardKeys:      dashboardKeys(cfg.Dashboard.SessionKeys),
+		HSTSMaxAge:         cfg.HSTSMaxAge,
 	}
 }
 
@@ -303,8 +307,9 @@ func metricsMux(met *metrics.Metrics) http.Handler {
 }
 
 // storeGauges adds the numbers read at each scrape: what is waiting at the bank and at
-// Moka now, and what the server turned away.
-func storeGauges(met *metrics.Metrics, store *orders.Store, srv *checkout.Server, now func() time.Time) {
+// Moka now, what the server turned away, and the webhook outbox of the merchants that
+// have a webhook_url.
+func storeGauges(met *metrics.Metrics, store *orders.Store, srv *checkout.Server, now func() time.Time, hooked []string) {
 	if met == nil {
 		return
 	}
@@ -335,4 +340,92 @@ func storeGauges(met *metrics.Metrics, store *orders.Store, srv *checkout.Server
 		func() float64 { return float64(store.Stats().Shed.Load()) })
 	met.Counter("checkout_access_log_dropped_total", "Access log lines dropped because the log could not keep up.",
 		func() float64 { return float64(srv.AccessLogDropped()) })
+	ob := &outboxGauges{store: store, merchants: hooked, now: now}
+	met.Gauge("checkout_webhook_outbox_pending", "Webhook deliveries pending: not yet answered 2xx, retries left (counted up to 5000 per merchant).",
+		func() float64 { return ob.read().pending })
+	met.Gauge("checkout_webhook_oldest_pending_seconds", "Age of the oldest event whose webhook delivery is pending, in seconds; 0 when none is.",
+		func() float64 { return ob.read().oldest })
+	met.Gauge("checkout_webhook_deliveries_failed", "Webhook deliveries failed for good: retries ran out and no redelivery was asked for (counted up to 5000 per merchant).",
+		func() float64 { return ob.read().failed })
+}
+
+// webhookMerchants are the merchants whose events are delivered.
+func webhookMerchants(cfg *config.Config) []string {
+	var ids []string
+	for _, m := range cfg.Merchants {
+		if m.WebhookURL != "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+// outboxGauges reads the webhook outbox once per scrape for its three gauges.
+//
+// The store has no aggregate query for the outbox yet, so the deliveries are counted
+// through ListEventDeliveries, a page of 100 at a time and at most outboxPages pages per
+// merchant and state: a healthy outbox costs one read each. An orders.Store method with
+// COUNT and MIN(created_at) should replace this.
+type outboxGauges struct {
+	store     *orders.Store
+	merchants []string
+	now       func() time.Time
+
+	mu   sync.Mutex
+	at   time.Time
+	last outboxNumbers
+}
+
+type outboxNumbers struct{ pending, oldest, failed float64 }
+
+const outboxPages = 50
+
+func (g *outboxGauges) read() outboxNumbers {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	if !g.at.IsZero() && now.Sub(g.at) < time.Second && now.After(g.at) {
+		return g.last // the three gauges of one scrape
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n := outboxNumbers{}
+	for _, m := range g.merchants {
+		pending, oldest, err := g.count(ctx, m, orders.DeliveryPending)
+		if err != nil {
+			return outboxNumbers{-1, -1, -1} // the store did not answer: shown, not hidden
+		}
+		failed, _, err := g.count(ctx, m, orders.DeliveryFailed)
+		if err != nil {
+			return outboxNumbers{-1, -1, -1}
+		}
+		n.pending += float64(pending)
+		n.failed += float64(failed)
+		if !oldest.IsZero() {
+			n.oldest = max(n.oldest, now.Sub(oldest).Seconds())
+		}
+	}
+	g.at, g.last = now, n
+	return n
+}
+
+// count counts a merchant's deliveries in state and finds the oldest one's event time.
+func (g *outboxGauges) count(ctx context.Context, merchant string, state orders.DeliveryState) (int, time.Time, error) {
+	n, after := 0, ""
+	var oldest time.Time
+	for range outboxPages {
+		page, more, err := g.store.ListEventDeliveries(ctx, merchant, orders.EventFilter{Delivery: state, Limit: orders.MaxListLimit, StartingAfter: after})
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		n += len(page)
+		if len(page) > 0 {
+			last := page[len(page)-1] // newest first: the last is the oldest so far
+			oldest, after = last.CreatedAt, last.ID
+		}
+		if !more {
+			break
+		}
+	}
+	return n, oldest, nil
 }

@@ -47,6 +47,9 @@ func parseAction(kind orders.ActionKind, body []byte) (orders.ActionRequest, err
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return req, nil
 	}
+	if err := refuseDuplicateKeys(body); err != nil {
+		return req, err
+	}
 	var in actionRequest
 	if err := decodeStrict(body, &in); err != nil {
 		return req, err

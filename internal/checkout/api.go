@@ -142,6 +142,9 @@ func (s *Server) replayKnown(c echo.Context, idem *orders.Idem) (done bool, err 
 
 // parseOrder reads and checks a new order's body.
 func (s *Server) parseOrder(m *merchant, body []byte) (*orders.Order, error) {
+	if err := refuseDuplicateKeys(body); err != nil {
+		return nil, err
+	}
 	var req createOrderRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err

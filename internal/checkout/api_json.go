@@ -226,6 +226,19 @@ type orderJSON struct {
 	Refunds          []actionJSON  `json:"refunds"`
 	Voids            []actionJSON  `json:"voids"`
 	Approvals        []actionJSON  `json:"approvals"`
+	// NeedsReview is the order's review flag, open or resolved; absent when never flagged.
+	NeedsReview *needsReviewJSON `json:"needs_review,omitempty"`
+}
+
+// needsReviewJSON is an order's needs-review flag (docs/api.md, "Needs review"): open
+// while resolved_at is absent.
+type needsReviewJSON struct {
+	Reason     orders.ReviewReason `json:"reason"`
+	Detail     string              `json:"detail"`
+	FlaggedAt  time.Time           `json:"flagged_at"`
+	ResolvedAt *time.Time          `json:"resolved_at,omitempty"`
+	ResolvedBy string              `json:"resolved_by,omitempty"`
+	Note       string              `json:"note,omitempty"`
 }
 
 type subDealerJSON struct {
@@ -283,6 +296,10 @@ func (s *Server) orderJSON(o *orders.Order) orderJSON {
 		PaidAt: o.PaidAt, ApprovedAt: o.ApprovedAt,
 		Attempts: []attemptJSON{}, Captures: []actionJSON{}, Refunds: []actionJSON{},
 		Voids: []actionJSON{}, Approvals: []actionJSON{},
+	}
+	if r := o.Review; r != nil {
+		out.NeedsReview = &needsReviewJSON{Reason: r.Reason, Detail: r.Detail, FlaggedAt: r.FlaggedAt,
+			ResolvedAt: r.ResolvedAt, ResolvedBy: r.ResolvedBy, Note: r.Note}
 	}
 	approvedAt := map[int64]*time.Time{}
 	for _, ap := range o.Approvals {

@@ -43,6 +43,11 @@ func cardForm(get func(string) string, allowed []int, now time.Time, loc *time.L
 		in.Holder = ""
 	case len([]rune(in.Holder)) > maxHolderRunes:
 		errs["card_holder"] = errCardHolderLong
+	case badText(in.Holder) != "":
+		// Control or invisible formatting characters (a bidi override could make the name
+		// read as another): not a name anyone has.
+		errs["card_holder"] = errCardHolder
+		in.Holder = ""
 	}
 
 	number := strings.NewReplacer(" ", "", "-", "").Replace(get("card_number"))
@@ -184,4 +189,19 @@ func containsInt(list []int, n int) bool {
 		}
 	}
 	return false
+}
+
+// minHiddenDigits is how many of a card number's digits are never kept: with fewer hidden,
+// the Luhn digit and the brand's ranges would let the number be guessed.
+const minHiddenDigits = 6
+
+// cardPrefix is as much of the card number's start as may be kept: the first six digits
+// (PCI DSS 3.4.1's "first six, last four") when at least minHiddenDigits stay hidden
+// between them and the last four, fewer for a short number (12 digits: the first two).
+func cardPrefix(number string) string {
+	n := min(6, len(number)-4-minHiddenDigits)
+	if n <= 0 {
+		return ""
+	}
+	return number[:n]
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -62,7 +63,8 @@ func (s *Server) dashOrder(c echo.Context) (*orders.Order, error) {
 	return o, nil
 }
 
-// handleDashOrder shows one order: facts, timeline and the actions it allows now.
+// handleDashOrder shows one order: facts, timeline, the actions it allows now and the
+// webhook deliveries of its events.
 func (s *Server) handleDashOrder(c echo.Context) error {
 	o, err := s.dashOrder(c)
 	if err != nil {
@@ -79,6 +81,9 @@ func (s *Server) handleDashOrder(c echo.Context) error {
 		if p.Notice, err = s.doneNotice(c.Request().Context(), p.Lang, o, key); err != nil {
 			return err
 		}
+	}
+	if ev := c.QueryParam("redelivered"); ev != "" && p.Notice == nil {
+		p.Notice = redeliveredNotice(p.Lang, p.Deliveries, ev)
 	}
 	return s.renderPage(c, http.StatusOK, dashboardCSP, templates.DashOrder(p))
 }
@@ -482,6 +487,9 @@ func (s *Server) orderPage(c echo.Context, o *orders.Order) (templates.DashOrder
 	}
 	p.Timeline = s.timeline(lang, o, events)
 	s.actionForms(&p, o)
+	if p.Deliveries, err = s.deliveries(c.Request().Context(), lang, currentUser(c).Merchant, o); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 
@@ -631,4 +639,93 @@ func (s *Server) actionForms(p *templates.DashOrderPage, o *orders.Order) {
 // status and its actions so far (a refund request or an approval changes no status).
 func orderVersion(o *orders.Order) string {
 	return o.UpdatedAt.UTC().Format(time.RFC3339Nano) + "/" + strconv.Itoa(len(o.Actions))
+}
+
+// deliveries reads the webhook deliveries of the order's events, newest first, with the
+// answer to each one's last try.
+func (s *Server) deliveries(ctx context.Context, lang string, m *merchant, o *orders.Order) (templates.DashDeliveries, error) {
+	out := templates.DashDeliveries{Configured: m.WebhookURL != ""}
+	events, _, err := s.store.ListEventDeliveries(ctx, o.MerchantID, orders.EventFilter{OrderID: o.ID, Limit: orders.MaxListLimit})
+	if err != nil {
+		return out, err
+	}
+	t := func(key string) string { return templates.DT(lang, key) }
+	for i := range events {
+		e := &events[i]
+		row := templates.DashDelivery{EventID: e.ID, Type: e.Type, TypeText: e.Type, When: s.dashTime(e.CreatedAt), State: "none"}
+		if templates.HasDT("ev_" + e.Type) {
+			row.TypeText = t("ev_" + e.Type)
+		}
+		if d := e.Delivery; d != nil {
+			row.State, row.Tries, row.LastError = string(d.State), d.Attempts, d.LastError
+			if d.State == orders.DeliveryPending {
+				row.NextTry = s.dashTime(d.NextTryAt)
+			}
+			if d.DeliveredAt != nil {
+				row.DeliveredAt = s.dashTime(*d.DeliveredAt)
+			}
+			if d.Attempts > 0 {
+				// An order has a handful of events: one read each for its last try is cheap.
+				_, tries, err := s.store.GetEventDelivery(ctx, o.MerchantID, e.ID)
+				if err != nil {
+					return out, err
+				}
+				if n := len(tries); n > 0 && tries[n-1].HTTPStatus != 0 {
+					row.LastStatus = strconv.Itoa(tries[n-1].HTTPStatus)
+				}
+			}
+		}
+		row.StateText = t("wh_state_" + row.State)
+		out.Rows = append(out.Rows, row)
+	}
+	return out, nil
+}
+
+// handleDashRedeliver asks for a new try of one of the order's events, as POST
+// /api/v1/events/{id}/redeliver does, writes it to the audit log, and sends the browser
+// back to the order page. Like the API's, it is naturally idempotent: a second post asks
+// for the same thing.
+func (s *Server) handleDashRedeliver(c echo.Context) error {
+	u := currentUser(c)
+	ctx := c.Request().Context()
+	lang := s.dashLang(c)
+	o, err := s.dashOrder(c)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return s.dashboardError(c, http.StatusNotFound, dashMsgNotFound)
+	}
+	ev, _, err := s.store.GetEventDelivery(ctx, u.Merchant.ID, c.Param("event"))
+	if errors.Is(err, orders.ErrNotFound) || err == nil && ev.OrderID != o.ID {
+		return s.dashboardError(c, http.StatusNotFound, dashMsgNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if u.Merchant.WebhookURL == "" {
+		return s.renderOrderNotice(c, o, errWebhookNotConfigured.Status, refusalNotice(lang, errWebhookNotConfigured))
+	}
+	if _, err := s.store.Redeliver(ctx, u.Merchant.ID, ev.ID); err != nil {
+		return err
+	}
+	err = s.store.Audit(context.WithoutCancel(ctx), orders.AuditEntry{MerchantID: u.Merchant.ID, UserID: u.User.ID,
+		Email: u.User.Email, IP: c.RealIP(), Action: "redeliver", OrderID: o.ID, Detail: ev.ID + " (" + ev.Type + ")"})
+	if err != nil {
+		s.log.Error("a webhook redelivery was asked for but not written to the audit log", "request_id", requestIDOf(c),
+			"order_id", o.ID, "event_id", ev.ID, "error", err.Error())
+	}
+	return c.Redirect(http.StatusSeeOther, dashboardRoute+"/orders/"+o.ID+"?redelivered="+url.QueryEscape(ev.ID)+"#deliveries")
+}
+
+// redeliveredNotice confirms a redelivery asked for, when the query names one of the
+// order's events that has a delivery; it says only that a try was asked for, which the
+// deliveries table shows the truth of.
+func redeliveredNotice(lang string, d templates.DashDeliveries, eventID string) *templates.DashNotice {
+	for _, r := range d.Rows {
+		if r.EventID == eventID && r.State != "none" {
+			return &templates.DashNotice{Text: fmt.Sprintf(templates.DT(lang, "wh_redelivered"), r.TypeText+" ("+r.EventID+")")}
+		}
+	}
+	return nil
 }

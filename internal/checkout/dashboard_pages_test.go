@@ -506,7 +506,7 @@ func TestDashReviewListsConflictsAndUnsettledAttempts(t *testing.T) {
 	item := doc.Find(`article[data-order="` + conflict + `"]`)
 	require.Equal(t, 1, item.Length(), doc.Text())
 	assert.Equal(t, "payment_conflict", item.AttrOr("data-reason", ""))
-	assert.Contains(t, item.Find("h2").Text(), "REVIEW-CONFLICT")
+	assert.Contains(t, item.Find("h3").Text(), "REVIEW-CONFLICT")
 	assert.Contains(t, item.Text(), late.OtherTrxCode, "what is known: the attempt's Moka reference")
 	assert.Contains(t, item.Text(), "BANK-REVIEW-CONFLICT")
 	assert.Contains(t, item.Text(), "may have paid twice")

@@ -64,7 +64,7 @@ func TestDashboardNextStaysInTheDashboard(t *testing.T) {
 func TestDashboardCSVCellsAreNeverFormulas(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("shop", "owner@shop.example")
-	e.paidOrder(orderBody("CSV-1", `"description":"=HYPERLINK(\"http://evil.example\",\"x\")"`))
+	e.paidOrder(`{"reference":"CSV-1","amount":"150.00","currency":"TRY","description":"=HYPERLINK(\"http://evil.example\",\"x\")"}`)
 	b := e.browser()
 	require.Equal(t, http.StatusSeeOther, b.login("owner@shop.example", dashPassword).status)
 	r := b.get("/dashboard/transactions.csv")

@@ -173,7 +173,7 @@ func (s *Server) endSession(c echo.Context) error {
 // dashboardCSP allows our own scripts, styles and images, forms to ourselves only, and no
 // framing at all: the dashboard is never embedded.
 const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'" + cspReportDirectives
 
 // safeNext keeps a post-login redirect on our dashboard: a path under /dashboard, never
 // another host ("//evil.example" or "/\evil").

@@ -96,9 +96,9 @@ func toAPIError(err error) *apiError {
 			orders.CodeOrderExpired, orders.CodeAttemptsExhausted, orders.CodeInvalidTransition,
 			orders.CodeActionInProgress, orders.CodeRefundInProgress, orders.CodeNotPoolPayment,
 			orders.CodeAlreadyApproved, orders.CodeRefundNotYetPossible, orders.CodeVoidWindowClosed,
-			orders.CodeNothingToRefund:
+			orders.CodeNothingToRefund, orders.CodeReviewNotOpen, orders.CodeUnderReview:
 			status = http.StatusConflict
-		case orders.CodeUnknownMerchant, orders.CodeInvalidFormToken, orders.CodeInvalidCursor:
+		case orders.CodeUnknownMerchant, orders.CodeInvalidFormToken, orders.CodeInvalidCursor, orders.CodeReviewNoteInvalid:
 			status = http.StatusBadRequest
 		case orders.CodeAmountInvalid, orders.CodeSubDealersInvalid:
 			// Well-formed, but not what this order allows (more than authorised or left).

@@ -41,6 +41,8 @@ const (
 	msgOrderCanceledText  = "order_canceled_text"
 	msgInProgress         = "in_progress"
 	msgInProgressText     = "in_progress_text"
+	msgUnderReview        = "under_review"
+	msgUnderReviewText    = "under_review_text"
 	msgContinueAtBank     = "continue_at_bank"
 	msgExhaustedText      = "exhausted_text"
 	msgDeclined           = "declined"
@@ -108,6 +110,8 @@ var messages = map[string]map[string]string{
 		msgOrderCanceledText:  "This order can no longer be paid. Ask the shop for a new payment link.",
 		msgInProgress:         "Payment in progress",
 		msgInProgressText:     "A payment for this order is in progress at the bank. Finish it there, or wait a few minutes and reload this page.",
+		msgUnderReview:        "This order is being checked",
+		msgUnderReviewText:    "The shop is checking a payment for this order, so it cannot be paid now. Please do not pay again; the shop will contact you.",
 		msgContinueAtBank:     "Continue at your bank",
 		msgExhaustedText:      "Too many payment attempts were made for this order. Ask the shop for a new payment link.",
 		msgDeclined:           "The card was declined. Check the card details, or use another card.",
@@ -173,6 +177,8 @@ var messages = map[string]map[string]string{
 		msgOrderCanceledText:  "Bu sipariş artık ödenemez. Mağazadan yeni bir ödeme bağlantısı isteyin.",
 		msgInProgress:         "Ödeme sürüyor",
 		msgInProgressText:     "Bu sipariş için bankada süren bir ödeme var. Ödemeyi orada tamamlayın ya da birkaç dakika bekleyip sayfayı yenileyin.",
+		msgUnderReview:        "Bu sipariş inceleniyor",
+		msgUnderReviewText:    "Mağaza bu siparişe ait bir ödemeyi kontrol ediyor; sipariş şu an ödenemez. Lütfen yeniden ödeme yapmayın, mağaza sizinle iletişime geçecek.",
 		msgContinueAtBank:     "Bankanızda devam edin",
 		msgExhaustedText:      "Bu sipariş için çok fazla ödeme denemesi yapıldı. Mağazadan yeni bir ödeme bağlantısı isteyin.",
 		msgDeclined:           "Kart reddedildi. Kart bilgilerini kontrol edin ya da başka bir kart kullanın.",

@@ -70,6 +70,15 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		// ids) from Referer, while our own pages still see theirs.
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		// For browsers without CSP frame-ancestors; a buyer page its merchant may embed
+		// drops it (render), since it cannot name several origins.
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Reporting-Endpoints", `csp="`+cspReportPath+`"`)
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), usb=(), serial=(), bluetooth=(), payment=()")
+		if s.hsts != "" {
+			h.Set("Strict-Transport-Security", s.hsts)
+		}
 		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
@@ -97,5 +106,5 @@ func buyerCSP(m *merchant) string {
 		}
 	}
 	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-		"base-uri 'none'; form-action " + formAction + "; frame-ancestors " + ancestors
+		"base-uri 'none'; form-action " + formAction + "; frame-ancestors " + ancestors + cspReportDirectives
 }

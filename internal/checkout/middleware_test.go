@@ -103,3 +103,26 @@ func TestAccessLogNeverBlocksRequests(t *testing.T) {
 	}
 	assert.Zero(t, e.server.AccessLogDropped())
 }
+
+// TestHardeningHeaders: every answer, static files too, forbids framing where no merchant
+// embeds us, isolates the window and switches off what a card page never needs; on an
+// https public URL browsers are told to keep to https.
+func TestHardeningHeaders(t *testing.T) {
+	e := newEnv(t, func(o *checkout.Options) { o.PublicURL = "https://pay.example" })
+	o := e.createOrder(orderBody("HDR-1"))
+	for _, path := range []string{"/healthz", "/static/app.css", "/dashboard/login", "/pay/ord_nope"} {
+		r := e.get(path)
+		assert.Equal(t, "DENY", r.header.Get("X-Frame-Options"), path)
+		assert.Equal(t, "same-origin", r.header.Get("Cross-Origin-Opener-Policy"), path)
+		assert.Contains(t, r.header.Get("Permissions-Policy"), "camera=()", path)
+		assert.Equal(t, "max-age=31536000", r.header.Get("Strict-Transport-Security"), path)
+	}
+	// The shop may embed its card page: frame-ancestors names it, and no DENY contradicts it.
+	r := e.get("/pay/" + o["id"].(string))
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Empty(t, r.header.Get("X-Frame-Options"))
+	assert.Contains(t, r.header.Get("Content-Security-Policy"), "frame-ancestors "+shopOrigin)
+
+	plain := newEnv(t)
+	assert.Empty(t, plain.get("/healthz").header.Get("Strict-Transport-Security"), "no HSTS over http")
+}

@@ -131,6 +131,20 @@ func (s *Server) validateOrder(m *merchant, in orderInput) (*orders.Order, error
 	if len([]rune(in.Description)) > 200 {
 		return nil, badRequest("description_invalid", "description", "description must be at most 200 characters")
 	}
+	if err := checkTexts([2]string{"reference", in.Reference}, [2]string{"description", in.Description},
+		[2]string{"buyer.name", in.Buyer.Name}, [2]string{"buyer.email", in.Buyer.Email},
+		[2]string{"buyer.phone", in.Buyer.Phone}, [2]string{"buyer.address", in.Buyer.Address}); err != nil {
+		return nil, err
+	}
+	for i, b := range in.Basket {
+		if err := checkTexts([2]string{fmt.Sprintf("basket[%d].name", i), b.Name},
+			[2]string{fmt.Sprintf("basket[%d].product_code", i), b.ProductCode}); err != nil {
+			return nil, err
+		}
+	}
+	if len(in.SubDealers) > MaxSubDealers {
+		return nil, badRequest("sub_dealers_invalid", "sub_dealers", fmt.Sprintf("at most %d sub-dealers", MaxSubDealers))
+	}
 	installments, err := checkInstallments(in.Installments, in.Currency)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ type orderListJSON struct {
 }
 
 // listParams are the query parameters GET /api/v1/orders knows.
-var listParams = []string{"status", "created_from", "created_to", "reference", "limit", "starting_after"}
+var listParams = []string{"status", "created_from", "created_to", "reference", "needs_review", "limit", "starting_after"}
 
 // handleListOrders lists the merchant's orders, newest first, one page at a time (see
 // docs/api.md, "List orders"). Only the calling merchant's orders are ever read.
@@ -96,6 +96,15 @@ func listFilter(q url.Values) (orders.ListFilter, error) {
 	}
 	if f.StartingAfter, err = one("starting_after"); err != nil {
 		return f, err
+	}
+	switch v, err := one("needs_review"); {
+	case err != nil:
+		return f, err
+	case v == "true", v == "false":
+		open := v == "true"
+		f.NeedsReview = &open
+	case v != "":
+		return f, badRequest("needs_review_invalid", "needs_review", "needs_review must be true or false")
 	}
 	limit, err := one("limit")
 	if err != nil || limit == "" {

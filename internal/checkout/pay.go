@@ -71,6 +71,10 @@ func (s *Server) unpayable(pc *payContext, submit bool) *pageError {
 	var pe *pageError
 	switch o.Status {
 	case orders.StatusOpen:
+		if o.FlaggedForReview() {
+			// Moka may hold money for it already: no second payment until a person looked.
+			return pc.pageError(http.StatusConflict, msgUnderReview, msgUnderReviewText)
+		}
 		if s.now().Before(o.ExpiresAt) {
 			return nil
 		}

@@ -40,8 +40,10 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	card, errs := cardForm(form, installmentsFor(pc.order, pc.merchant), s.now(), s.istanbul)
 	if len(errs) > 0 {
 		vm := s.payVM(pc, card.Installments)
-		// card.Holder, not the raw field: it is empty when the field held a card number.
-		vm.CardHolder, vm.ExpMonth, vm.ExpYear = card.Holder, form("exp_month"), form("exp_year")
+		// Only values that passed their own check come back (card.Holder is empty when the
+		// field held a card number): a card number typed into the wrong box is never echoed.
+		vm.CardHolder, vm.ExpMonth, vm.ExpYear = card.Holder, checkedField(errs, "exp_month", card.ExpMonth, "%02d"),
+			checkedField(errs, "exp_year", card.ExpYear, "%d")
 		vm.Errors = make(map[string]string, len(errs))
 		for field, key := range errs {
 			vm.Errors[field] = tr(pc.lang, key)
@@ -54,7 +56,7 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	attempt := &orders.Attempt{
 		Installments: card.Installments,
 		CardHolder:   card.Holder,
-		CardFirst6:   card.Number[:6],
+		CardFirst6:   cardPrefix(card.Number),
 		CardLast4:    card.Number[len(card.Number)-4:],
 		CardBrand:    cardBrand(card.Number),
 		Embedded:     pc.embedded,
@@ -70,7 +72,7 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	res, err := s.startThreeD(ctx, c, pc, card, attempt)
 	if err != nil {
-		return s.mokaFailed(c, pc, attempt, card.Installments, err)
+		return s.mokaFailed(c, pc, attempt, card, err)
 	}
 	if err := s.store.MarkRedirected(ctx, attempt.ID, res.CodeForHash, res.URL); err != nil {
 		failure := orders.Failure{ResultCode: "checkout.internal", ResultMessage: "could not record the redirect", NotCounted: true}
@@ -150,6 +152,8 @@ func (s *Server) attemptRefused(c echo.Context, pc *payContext, err error) error
 		return pc.pageError(http.StatusGone, msgOrderExpired, msgOrderExpiredText)
 	case orders.CodeAttemptsExhausted:
 		return pc.pageError(http.StatusConflict, msgOrderCanceled, msgExhaustedText)
+	case orders.CodeUnderReview:
+		return pc.pageError(http.StatusConflict, msgUnderReview, msgUnderReviewText)
 	case orders.CodeOrderNotPayable:
 		o, gerr := s.store.GetOrder(c.Request().Context(), pc.order.ID)
 		if gerr != nil {
@@ -219,7 +223,8 @@ func originOf(raw string) string {
 // the bank. Reconciliation still finds the attempt by its OtherTrxCode. Only a declined
 // card uses up one of the order's attempts: an outage or a merchant's misconfiguration
 // must not lock the buyer out.
-func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, installments int, cause error) error {
+func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, card cardInput, cause error) error {
+	installments := card.Installments
 	code := mokaResultCode(cause)
 	message, refused := mokaMessage(cause)
 	declined := cardDeclined(cause)
@@ -240,8 +245,9 @@ func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, i
 		alert = msgMokaFailed
 	}
 	vm := s.payVM(pc, installments)
-	vm.CardHolder = c.Request().PostFormValue("card_holder")
-	vm.ExpMonth, vm.ExpYear = c.Request().PostFormValue("exp_month"), c.Request().PostFormValue("exp_year")
+	// The form passed its checks before Moka was asked: show what was read, not the raw
+	// fields.
+	vm.CardHolder, vm.ExpMonth, vm.ExpYear = card.Holder, fmt.Sprintf("%02d", card.ExpMonth), strconv.Itoa(card.ExpYear)
 	vm.Alert = tr(pc.lang, alert)
 	return s.render(c, pc.merchant, status, templates.Pay(vm))
 }
@@ -296,4 +302,13 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
+}
+
+// checkedField is a card form field's value to show again after an error: the value as
+// read when the field passed its check, else nothing.
+func checkedField(errs map[string]string, field string, v int, format string) string {
+	if _, bad := errs[field]; bad || v == 0 {
+		return ""
+	}
+	return fmt.Sprintf(format, v)
 }

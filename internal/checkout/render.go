@@ -13,6 +13,10 @@ import (
 // render writes a buyer page: rendered into a buffer first, so a failing component never
 // leaves half a page, and served with the buyer CSP of merchant m (nil: no merchant known).
 func (s *Server) render(c echo.Context, m *merchant, status int, comp templ.Component) error {
+	if m != nil && len(m.AllowedOrigins) > 0 {
+		// The merchant's pages may frame this one: frame-ancestors says which.
+		c.Response().Header().Del("X-Frame-Options")
+	}
 	return s.renderPage(c, status, buyerCSP(m), comp)
 }
 

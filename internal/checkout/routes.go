@@ -19,6 +19,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/static/*", s.handleStatic)
+	e.POST(cspReportPath, s.handleCSPReport)
 
 	e.GET("/link", s.handleLink)
 
@@ -45,7 +46,9 @@ func (s *Server) routes() {
 	in.POST("/orders/:id/approve", s.handleDashApprove)
 	in.POST("/orders/:id/cancel", s.handleDashCancel)
 	in.POST("/orders/:id/refund", s.handleDashRefund)
+	in.POST("/orders/:id/events/:event/redeliver", s.handleDashRedeliver)
 	in.GET("/review", s.handleDashReview)
+	in.POST("/orders/:id/review/resolve", s.handleDashResolveReview)
 	in.GET("/transactions", s.handleDashTransactions)
 	in.GET("/transactions.csv", s.handleDashTransactionsCSV)
 	in.GET("/links", s.handleDashLinks)
@@ -61,6 +64,7 @@ func (s *Server) routes() {
 	api.POST("/orders/:id/approve", s.handleApprove)
 	api.POST("/orders/:id/cancel", s.handleCancel)
 	api.POST("/orders/:id/refunds", s.handleRefund)
+	api.POST("/orders/:id/review/resolve", s.handleResolveReview)
 	api.GET("/orders", s.handleListOrders)
 	api.GET("/transactions", s.handleTransactions)
 	api.GET("/events", s.handleListEvents)

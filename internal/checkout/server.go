@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/mokacheckout/checkout/internal/metrics"
 	"github.com/mokacheckout/checkout/internal/moka"
@@ -62,6 +63,9 @@ type Options struct {
 	MaxInFlight int
 	// Metrics, when set, collects requests, Moka calls and outcomes (internal/metrics).
 	Metrics *metrics.Metrics
+	// HSTSMaxAge is the Strict-Transport-Security max-age sent when the public URL is
+	// https; 0 = DefaultHSTSMaxAge, negative = none.
+	HSTSMaxAge time.Duration
 	// PasswordCost is the bcrypt cost of the dashboard users' hashes; 0 =
 	// DefaultPasswordCost. Unknown emails are checked against a hash of this cost.
 	PasswordCost int
@@ -74,6 +78,9 @@ type Options struct {
 	// could otherwise choose the IP we report.
 	TrustProxyHeaders bool
 }
+
+// DefaultHSTSMaxAge is how long browsers keep to https for the checkout's host: a year.
+const DefaultHSTSMaxAge = 365 * 24 * time.Hour
 
 // DefaultBankSessionTimeout is Options.BankSessionTimeout when none is set: longer than
 // banks keep a 3-D session open.
@@ -105,6 +112,9 @@ type Server struct {
 	merchants map[string]*merchant
 	ordered   []*merchant // in configuration order, for API key lookup
 
+	hsts          string // the Strict-Transport-Security header, "" on http
+	cspReports    *rate.Limiter
+	cspDropped    atomic.Int64
 	sessions      *sessions.CookieStore
 	secureCookies bool // the public URL is https: Secure cookies with the __Host- prefix
 	logins        loginThrottle
@@ -181,7 +191,15 @@ func New(opts Options) (*Server, error) {
 		s.ordered = append(s.ordered, m)
 	}
 
+	s.cspReports = newCSPReportLimiter()
 	s.secureCookies = pub.Scheme == "https"
+	if s.secureCookies && opts.HSTSMaxAge >= 0 {
+		maxAge := opts.HSTSMaxAge
+		if maxAge == 0 {
+			maxAge = DefaultHSTSMaxAge
+		}
+		s.hsts = fmt.Sprintf("max-age=%d", int64(maxAge/time.Second))
+	}
 	keys := opts.DashboardKeys
 	if len(keys) == 0 {
 		keys = [][]byte{[]byte(randomToken())}

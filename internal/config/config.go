@@ -56,6 +56,9 @@ type Config struct {
 	// answered 503 with Retry-After. 0 = the checkout's default (256).
 	MaxInFlight int
 
+	// HSTSMaxAge is the Strict-Transport-Security max-age on an https public URL; 0 is
+	// the checkout's default (a year), negative sends none.
+	HSTSMaxAge time.Duration
 	// MetricsAddr is where /metrics is served (Prometheus), host:port; "" turns it off.
 	// It is a listen address of its own: metrics never share the public one.
 	MetricsAddr string
@@ -209,6 +212,7 @@ type fileServer struct {
 	LogLevel           string   `yaml:"log_level"`
 	TrustProxyHeaders  bool     `yaml:"trust_proxy_headers"`
 	MaxInFlight        int      `yaml:"max_in_flight"`
+	HSTSMaxAge         duration `yaml:"hsts_max_age"`
 }
 
 type fileSandbox struct {

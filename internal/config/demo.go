@@ -29,6 +29,10 @@ func Demo(getenv func(string) string) *Config {
 		AllowedOrigins:    []string{shop},
 		ReturnURLPrefixes: []string{shop + "/"},
 		Installments:      []int{1, 2, 3, 6, 9, 12},
+		// The storefront receives the demo merchant's webhooks and shows them; http and
+		// loopback are allowed for it because the sandbox runs in this process.
+		WebhookURL:    shop + DemoWebhookPath,
+		WebhookSecret: DemoWebhookSecret,
 		Moka: Moka{
 			BaseURL:    c.Sandbox.PublicURL,
 			DealerCode: DemoDealerCode,

@@ -64,6 +64,12 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 	if s.BankSessionTimeout.set {
 		c.BankSessionTimeout = s.BankSessionTimeout.d
 	}
+	if s.HSTSMaxAge.set {
+		c.HSTSMaxAge = s.HSTSMaxAge.d
+		if c.HSTSMaxAge == 0 {
+			c.HSTSMaxAge = -1 // "0s": no header
+		}
+	}
 	c.ReconcileInterval = DefaultReconcileInterval
 	if s.ReconcileInterval.set {
 		c.ReconcileInterval = s.ReconcileInterval.d

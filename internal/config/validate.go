@@ -21,6 +21,11 @@ const (
 	DemoDealerCode   = "demo-dealer"
 	DemoMokaUsername = "demo-user"
 	DemoMokaPassword = "demo-pass"
+	// DemoWebhookSecret signs the demo merchant's webhooks to the example storefront's
+	// receiver (DemoWebhookPath): the base64 of "demo-storefront-webhooks-secret!".
+	DemoWebhookSecret = "whsec_ZGVtby1zdG9yZWZyb250LXdlYmhvb2tzLXNlY3JldCE="
+	// DemoWebhookPath is where the example storefront receives its webhooks.
+	DemoWebhookPath = "/webhooks"
 	// DemoUserEmail and DemoUserPassword log in to the demo merchant's dashboard. The
 	// password is shorter than the 12 characters required elsewhere: it is published.
 	DemoUserEmail      = "demo@example.com"
@@ -216,6 +221,9 @@ func (m *Merchant) demoValues() []string {
 	}
 	if m.Moka.Password.Value() == DemoMokaPassword {
 		keys = append(keys, "moka.password")
+	}
+	if m.WebhookSecret.Value() == DemoWebhookSecret {
+		keys = append(keys, "webhook_secret")
 	}
 	return keys
 }

@@ -118,6 +118,13 @@ func TestBrowserFlows(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(thanks, s.storefrontURL+"/thanks"), thanks)
 		assert.Equal(t, "paid", s.orderStatus(t, u.Query().Get("order")))
+		// The storefront asked checkout's API: the page shows what the API says.
+		shown, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#thanks-status"), "data-source"))
+		require.NoError(t, err)
+		assert.Equal(t, "api", shown.Value)
+		got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#thanks-status")))
+		require.NoError(t, err)
+		assert.Equal(t, "paid", got)
 	})
 
 	t.Run("JavaScript disabled still pays", func(t *testing.T) {

@@ -17,15 +17,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mokacheckout/checkout/internal/checkout"
+	"github.com/mokacheckout/checkout/internal/config"
 	"github.com/mokacheckout/checkout/internal/moka"
 	"github.com/mokacheckout/checkout/internal/moka/sandbox"
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/reconcile"
 	"github.com/mokacheckout/checkout/internal/storefront"
+	"github.com/mokacheckout/checkout/internal/webhook"
 )
 
 const (
 	apiKey     = "sk_test_demo"
 	linkSecret = "demo-link-secret"
+	// webhookSecret is demo mode's: the storefront verifies the checkout's webhooks with it.
+	webhookSecret = config.DemoWebhookSecret
 )
 
 // syncBuffer collects the checkout's log lines; the server writes from many goroutines.
@@ -54,6 +59,9 @@ type stack struct {
 	dbPath        string
 	logs          *syncBuffer
 	sandbox       *sandbox.Server
+	// reconciler is not running: a test drives it with RunOnce. It asks Moka about an
+	// attempt as soon as it is older than the bank session, which is none here.
+	reconciler *reconcile.Reconciler
 }
 
 func newStack(t *testing.T) *stack {
@@ -90,6 +98,8 @@ func newStack(t *testing.T) *stack {
 			AllowedOrigins:    []string{s.storefrontURL},
 			ReturnURLPrefixes: []string{s.storefrontURL + "/"},
 			Installments:      []int{1, 2, 3, 6},
+			WebhookURL:        s.storefrontURL + config.DemoWebhookPath,
+			WebhookSecret:     webhookSecret,
 		}},
 		Store:  store,
 		Logger: slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -100,15 +110,40 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(coTS.Close)
 
 	sfTS.Config.Handler = storefront.New(storefront.Config{
-		CheckoutURL: s.checkoutURL,
-		MerchantID:  "demo",
-		LinkSecret:  linkSecret,
-		APIKey:      apiKey,
-		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
-		Now:         time.Now,
+		CheckoutURL:   s.checkoutURL,
+		MerchantID:    "demo",
+		LinkSecret:    linkSecret,
+		APIKey:        apiKey,
+		WebhookSecret: webhookSecret,
+		KeepEvents:    500,
+		HTTPClient:    &http.Client{Timeout: 10 * time.Second},
+		Now:           time.Now,
 	})
 	sfTS.Start()
 	t.Cleanup(sfTS.Close)
+
+	// The webhook worker runs beside the servers as in demo mode (http and loopback
+	// allowed), polling often so that a test waits for deliveries briefly.
+	ep, err := webhook.NewEndpoint(s.storefrontURL+config.DemoWebhookPath, webhookSecret)
+	require.NoError(t, err)
+	hooks, err := webhook.New(webhook.Options{Store: store, Endpoints: map[string]webhook.Endpoint{"demo": ep},
+		AllowInsecure: true, PollInterval: 50 * time.Millisecond, OrderView: srv.OrderView,
+		Log: slog.New(slog.NewJSONHandler(s.logs, nil)).With("component", "webhook")})
+	require.NoError(t, err)
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { hooks.Run(ctx) })
+	// Cleanups run last-in first-out: the worker stops before the servers and the store.
+	t.Cleanup(func() { stop(); wg.Wait() })
+
+	s.reconciler = &reconcile.Reconciler{
+		Store: store,
+		Moka: func(string) reconcile.Detailer {
+			return moka.New(s.sandboxURL, moka.Credentials{DealerCode: "demo-dealer", Username: "demo-user", Password: "demo-pass"})
+		},
+		Now: time.Now,
+		Log: slog.New(slog.NewJSONHandler(s.logs, nil)).With("component", "reconcile"),
+	}
 	return s
 }
 

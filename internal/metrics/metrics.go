@@ -1,7 +1,8 @@
 // Package metrics collects what an operator watches, in the Prometheus format: requests by
 // route and status and their latency, Moka calls by service and result with their
-// latency, payment outcomes, the store's commit latency, reconciliation, load shedding and
-// gauges read at scrape time (attempts at the bank, open actions). It is served on its own
+// latency, payment outcomes, the store's commit latency, reconciliation, load shedding,
+// webhook tries by result with their latency, and gauges read at scrape time (attempts at
+// the bank, open actions, the webhook outbox). It is served on its own
 // listen address, never on the public one. The other packages know nothing of Prometheus:
 // they call the Observe methods, or the wiring passes them as hooks.
 package metrics
@@ -30,6 +31,8 @@ type Metrics struct {
 	commitWrites    prometheus.Histogram
 	reconcilePasses *prometheus.CounterVec
 	reconciled      *prometheus.CounterVec
+	webhookTries    *prometheus.CounterVec
+	webhookSeconds  prometheus.Histogram
 }
 
 // Buckets of the latency histograms, in seconds: from a cached page (1 ms) to a Moka call
@@ -70,8 +73,15 @@ func New() *Metrics {
 	m.reconciled = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "checkout_reconciled_total", Help: "What reconciliation settled, by kind (expired, paid, abandoned, actions, left).",
 	}, []string{"kind"})
+	m.webhookTries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "checkout_webhook_tries_total", Help: "Webhook delivery tries, by result: the receiver's status class (2xx, 3xx, 4xx, 5xx) or error (no answer: refused, timed out, reset, address refused).",
+	}, []string{"result"})
+	m.webhookSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "checkout_webhook_try_duration_seconds", Help: "Time of one webhook delivery try, until the receiver's answer or the 10 s timeout.",
+		Buckets: latencyBuckets,
+	})
 	m.reg.MustRegister(m.requests, m.requestSeconds, m.mokaCalls, m.mokaSeconds, m.outcomes,
-		m.commitSeconds, m.commitWrites, m.reconcilePasses, m.reconciled)
+		m.commitSeconds, m.commitWrites, m.reconcilePasses, m.reconciled, m.webhookTries, m.webhookSeconds)
 	return m
 }
 
@@ -132,6 +142,20 @@ func (m *Metrics) ObserveReconcile(err error, counts map[string]int) {
 	for kind, n := range counts {
 		m.reconciled.WithLabelValues(kind).Add(float64(n))
 	}
+}
+
+// ObserveWebhook counts one webhook delivery try: status is the receiver's HTTP status,
+// 0 when no answer came (the result is then "error").
+func (m *Metrics) ObserveWebhook(status int, _ error, d time.Duration) {
+	if m == nil {
+		return
+	}
+	result := "error"
+	if status >= 200 && status < 600 {
+		result = strconv.Itoa(status/100) + "xx"
+	}
+	m.webhookTries.WithLabelValues(result).Inc()
+	m.webhookSeconds.Observe(d.Seconds())
 }
 
 // Gauge adds a value read at every scrape, such as the attempts at the bank now.

@@ -105,6 +105,11 @@ func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*
 			// Money was taken for this order already (a late success recorded as a conflict).
 			return newError(CodeOrderNotPayable, "", "the order has a successful payment")
 		}
+		if o.FlaggedForReview() {
+			// Moka may hold money for it that we have not recorded (another amount, a
+			// payment found by the sweep): no second payment until a person has looked.
+			return newError(CodeUnderReview, "", "the order is being reviewed: %s", o.Review.Reason)
+		}
 		if o.CountedAttempts() >= o.MaxAttempts {
 			return newError(CodeAttemptsExhausted, "", "the order allows %d payment attempts", o.MaxAttempts)
 		}
@@ -241,8 +246,10 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 
 // AbandonedAttempts lists the attempts abandoned with resultCode that started at or after
 // since: reconciliation keeps asking Moka about those it gave up on while still pending.
+// Attempts on hold for review (HoldForReview) are left out.
 func (s *Store) AbandonedAttempts(ctx context.Context, resultCode string, since time.Time) ([]Attempt, error) {
-	as, err := loadAttempts(ctx, s.r, "status = ? AND result_code = ? AND created_at >= ? ORDER BY created_at",
+	as, err := loadAttempts(ctx, s.r, `status = ? AND result_code = ? AND created_at >= ?
+		AND id NOT IN (SELECT item_id FROM review_holds) ORDER BY created_at`,
 		AttemptAbandoned, resultCode, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("list abandoned attempts: %w", err)
@@ -252,9 +259,11 @@ func (s *Store) AbandonedAttempts(ctx context.Context, resultCode string, since 
 
 // StaleAttempts lists the attempts that have not ended although they started before
 // before: the buyer left at the bank, or the process stopped while Moka was called.
-// Reconciliation asks Moka about each.
+// Reconciliation asks Moka about each. Attempts on hold for review (HoldForReview) are
+// left out: what Moka holds for them needs a person.
 func (s *Store) StaleAttempts(ctx context.Context, before time.Time) ([]Attempt, error) {
-	as, err := loadAttempts(ctx, s.r, "status IN (?, ?) AND created_at < ? ORDER BY created_at",
+	as, err := loadAttempts(ctx, s.r, `status IN (?, ?) AND created_at < ?
+		AND id NOT IN (SELECT item_id FROM review_holds) ORDER BY created_at`,
 		AttemptCreated, AttemptRedirected, formatTime(before))
 	if err != nil {
 		return nil, fmt.Errorf("list stale attempts: %w", err)
@@ -384,7 +393,12 @@ func (s *Store) settleOutcome(ctx context.Context, tx *sql.Tx, o *Order, a *Atte
 		}
 	}
 	if o.Status != StatusProcessing || o.InFlight() != nil {
-		return true, s.insertEvent(ctx, tx, EventOrderPaymentConflict, o, a)
+		if err := s.insertEvent(ctx, tx, EventOrderPaymentConflict, o, a); err != nil {
+			return false, err
+		}
+		// The buyer may have paid twice: the order needs a person, and says so lastingly.
+		_, err := s.flagTx(ctx, tx, o, a, nil, ReviewPaymentConflict, conflictDetail(o, a))
+		return true, err
 	}
 	return false, s.moveOrder(ctx, tx, o, paidStatus(o), a)
 }

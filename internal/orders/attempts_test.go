@@ -275,8 +275,8 @@ func TestRecordOutcomeSuccessOnOrderNoLongerProcessing(t *testing.T) {
 	assert.True(t, res.Recorded)
 	assert.Equal(t, orders.AttemptSucceeded, res.Attempt.Status)
 	assert.Equal(t, orders.StatusCanceled, res.Order.Status, "a conflicting charge never looks like a normal payment")
-	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaymentConflict},
-		f.eventTypes(t, o.ID))
+	assert.Equal(t, []string{orders.EventOrderCreated, orders.EventOrderProcessing, orders.EventOrderPaymentConflict,
+		orders.EventOrderNeedsReview}, f.eventTypes(t, o.ID), "the conflict flags the order for review")
 }
 
 func TestRecordOutcomeRaceRecordsOnce(t *testing.T) {
@@ -416,7 +416,7 @@ func TestAbandonAttempt(t *testing.T) {
 		assert.Equal(t, orders.StatusProcessing, res.Order.Status, "the order still waits for the attempt at the bank")
 		assert.Equal(t, b.ID, res.Order.InFlight().ID)
 		events := f.eventTypes(t, o.ID)
-		assert.Equal(t, orders.EventOrderPaymentConflict, events[len(events)-1])
+		assert.Equal(t, []string{orders.EventOrderPaymentConflict, orders.EventOrderNeedsReview}, events[len(events)-2:])
 	})
 
 	t.Run("may end an attempt that never reached the bank", func(t *testing.T) {

@@ -28,6 +28,9 @@ type ListFilter struct {
 	CreatedFrom, CreatedTo time.Time
 	// Reference keeps the order with exactly this merchant reference.
 	Reference string
+	// NeedsReview, when set, keeps the orders with an open needs-review flag (true) or
+	// those without one (false: never flagged, or resolved).
+	NeedsReview *bool
 	// Limit is the page size: DefaultListLimit when zero, at most MaxListLimit.
 	Limit int
 	// StartingAfter is the id of the last order of the previous page; the page holds the
@@ -140,6 +143,14 @@ func listWhere(merchantID string, f ListFilter, now time.Time) ([]string, []any)
 	if f.Reference != "" {
 		where = append(where, "reference = ?")
 		args = append(args, f.Reference)
+	}
+	if f.NeedsReview != nil {
+		const open = "review_flagged_at IS NOT NULL AND review_resolved_at IS NULL"
+		if *f.NeedsReview {
+			where = append(where, open)
+		} else {
+			where = append(where, "NOT ("+open+")")
+		}
 	}
 	return where, args
 }

@@ -62,6 +62,8 @@ type Order struct {
 	ExpiresAt          time.Time
 	PaidAt             *time.Time
 	ApprovedAt         *time.Time
+	// Review is the order's needs-review flag; nil when it was never flagged.
+	Review *Review
 
 	// Filled by the store's Get methods, oldest first.
 	Attempts  []Attempt

@@ -178,21 +178,25 @@ func mayHaveMoneyRows(st Status) bool {
 
 const orderColumns = `id, merchant_id, reference, amount, currency, description, installments,
 	capture, pool, commission_scenario, sub_dealers, buyer, basket, return_url, cancel_url, locale,
-	status, cancel_reason, form_token, max_attempts, created_at, updated_at, expires_at, paid_at, approved_at`
+	status, cancel_reason, form_token, max_attempts, created_at, updated_at, expires_at, paid_at, approved_at,
+	review_reason, review_detail, review_flagged_at, review_resolved_at, review_resolved_by, review_note`
 
 // loadOrder reads one order matching where, with its attempts, captures and refunds.
 func loadOrder(ctx context.Context, q querier, where string, args ...any) (*Order, error) {
 	var (
-		o                                               Order
-		amount, installments, subDealers, buyer, basket string
-		created, updated, expires                       string
-		paid, approved                                  sql.NullString
+		o                                                Order
+		amount, installments, subDealers, buyer, basket  string
+		created, updated, expires                        string
+		paid, approved                                   sql.NullString
+		reviewReason, reviewDetail, reviewBy, reviewNote string
+		reviewFlagged, reviewResolved                    sql.NullString
 	)
 	err := q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE "+where, args...).Scan(
 		&o.ID, &o.MerchantID, &o.Reference, &amount, &o.Currency, &o.Description, &installments,
 		&o.Capture, &o.Pool, &o.CommissionScenario, &subDealers, &buyer, &basket,
 		&o.ReturnURL, &o.CancelURL, &o.Locale, &o.Status, &o.CancelReason, &o.FormToken, &o.MaxAttempts,
-		&created, &updated, &expires, &paid, &approved)
+		&created, &updated, &expires, &paid, &approved,
+		&reviewReason, &reviewDetail, &reviewFlagged, &reviewResolved, &reviewBy, &reviewNote)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -222,6 +226,9 @@ func loadOrder(ctx context.Context, q querier, where string, args ...any) (*Orde
 		return nil, err
 	}
 	if o.ApprovedAt, err = parseNullTime(approved); err != nil {
+		return nil, err
+	}
+	if o.Review, err = loadReview(reviewReason, reviewDetail, reviewFlagged, reviewResolved, reviewBy, reviewNote); err != nil {
 		return nil, err
 	}
 	if o.Attempts, err = loadAttempts(ctx, q, "order_id = ? ORDER BY created_at, rowid", o.ID); err != nil {

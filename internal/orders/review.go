@@ -12,7 +12,9 @@ import (
 // ReviewReason says why an order needs a person to look at it.
 type ReviewReason string
 
-// Review reasons, as NeedsReview finds them.
+// Review reasons, as NeedsReview derives them from events and ages. The lasting flag
+// (Order.Review, FlagForReview) uses ReviewPaymentConflict and the reasons in
+// needs_review.go.
 const (
 	// ReviewPaymentConflict: the bank took money for an order that had moved on (paid by
 	// another attempt, expired, canceled, or with another attempt at the bank): the buyer
@@ -20,9 +22,8 @@ const (
 	// status as it was.
 	ReviewPaymentConflict ReviewReason = "payment_conflict"
 	// ReviewAttemptUnsettled: an attempt is still at the bank long after reconciliation
-	// should have settled it. The reconciler leaves in place what it cannot settle: a
-	// payment Moka reports for another amount or of another kind than the order asked
-	// for, a payment for an attempt that never got its bank URL, or Moka not answering.
+	// should have settled it: Moka has not answered, or keeps reporting it pending. (What
+	// Moka holds that does not match the order is flagged instead: see FlagForReview.)
 	ReviewAttemptUnsettled ReviewReason = "attempt_unsettled"
 	// ReviewActionPending: a capture, void, refund or approval has waited for Moka's
 	// answer long after reconciliation should have settled it from Moka's records.
@@ -86,10 +87,12 @@ type reviewHit struct {
 	orderID, itemID string // itemID: the attempt's or the action's id
 }
 
-// NeedsReview lists the merchant's orders that the checkout could not settle by itself,
-// newest first: payments recorded as conflicts, attempts left at the bank, actions left
-// waiting for Moka and refund requests Moka has not completed. It only reads; what a
-// person does about an item (refund at Moka, contact the buyer) does not remove it yet.
+// NeedsReview derives, from events and ages, what the checkout could not settle by itself,
+// newest first: payments recorded as conflicts before orders carried a lasting flag,
+// attempts left at the bank, actions left waiting for Moka and refund requests Moka has
+// not completed. It only reads. Orders flagged for review (FlaggedOrders) are listed
+// apart: a conflict on an order that carries a flag, and attempts or actions on hold for
+// review, are left out here.
 func (s *Store) NeedsReview(ctx context.Context, merchantID string, opt ReviewOptions) ([]ReviewItem, error) {
 	opt = opt.withDefaults()
 	now := s.now()
@@ -134,11 +137,15 @@ func (s *Store) NeedsReview(ctx context.Context, merchantID string, opt ReviewOp
 	return items, nil
 }
 
-// reviewConflicts finds the order.payment_conflict events: the event's payload names the
-// attempt whose money came late.
+// reviewConflicts finds the order.payment_conflict events of orders that carry no flag
+// (conflicts recorded before the flag existed): the event's payload names the attempt
+// whose money came late. A conflict recorded since flags its order in the same
+// transaction, and the flag is what the queue shows, until and after it is resolved.
 func reviewConflicts(ctx context.Context, tx *sql.Tx, merchantID string, _ time.Time, opt ReviewOptions) ([]reviewHit, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT order_id, payload, created_at FROM events
-		WHERE merchant_id = ? AND type = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+	rows, err := tx.QueryContext(ctx, `SELECT e.order_id, e.payload, e.created_at FROM events e
+		JOIN orders o ON o.id = e.order_id
+		WHERE e.merchant_id = ? AND e.type = ? AND o.review_flagged_at IS NULL
+		ORDER BY e.created_at DESC, e.rowid DESC LIMIT ?`,
 		merchantID, EventOrderPaymentConflict, opt.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("conflicts: %w", err)
@@ -168,21 +175,23 @@ func reviewConflicts(ctx context.Context, tx *sql.Tx, merchantID string, _ time.
 }
 
 // reviewAttempts finds attempts still at the bank (created or redirected) that started
-// more than AttemptAge ago.
+// more than AttemptAge ago and are not on hold for review.
 func reviewAttempts(ctx context.Context, tx *sql.Tx, merchantID string, now time.Time, opt ReviewOptions) ([]reviewHit, error) {
 	return reviewRows(ctx, tx, ReviewAttemptUnsettled, `SELECT a.id, a.order_id, a.created_at
 		FROM attempts a JOIN orders o ON o.id = a.order_id
 		WHERE o.merchant_id = ? AND a.status IN (?, ?) AND a.created_at < ?
+		AND a.id NOT IN (SELECT item_id FROM review_holds)
 		ORDER BY a.created_at DESC LIMIT ?`,
 		merchantID, AttemptCreated, AttemptRedirected, formatTime(now.Add(-opt.AttemptAge)), opt.Limit)
 }
 
-// reviewActions finds actions pending for more than ActionAge and refunds requested for
-// more than RefundAge.
+// reviewActions finds actions pending for more than ActionAge (and not on hold for review)
+// and refunds requested for more than RefundAge.
 func reviewActions(ctx context.Context, tx *sql.Tx, merchantID string, now time.Time, opt ReviewOptions) ([]reviewHit, error) {
 	pending, err := reviewRows(ctx, tx, ReviewActionPending, `SELECT x.id, x.order_id, x.created_at
 		FROM actions x JOIN orders o ON o.id = x.order_id
 		WHERE o.merchant_id = ? AND x.status = ? AND x.created_at < ?
+		AND x.id NOT IN (SELECT item_id FROM review_holds)
 		ORDER BY x.created_at DESC LIMIT ?`,
 		merchantID, ActionPending, formatTime(now.Add(-opt.ActionAge)), opt.Limit)
 	if err != nil {

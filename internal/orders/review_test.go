@@ -31,6 +31,14 @@ func (f *fixture) reviewConflict(t *testing.T, reference string, mutate ...func(
 	return o, a
 }
 
+// legacyConflict makes o's conflict look recorded before orders carried a lasting flag
+// (migration 009): NeedsReview then derives it from the event, as it always did.
+func (f *fixture) legacyConflict(t *testing.T, o *orders.Order) {
+	t.Helper()
+	_, err := f.raw.Exec(`UPDATE orders SET review_reason = '', review_detail = '', review_flagged_at = NULL WHERE id = ?`, o.ID)
+	require.NoError(t, err)
+}
+
 // reviewPaid is an automatically captured order whose payment went through.
 func (f *fixture) reviewPaid(t *testing.T, reference string, mutate ...func(*orders.Order)) *orders.Order {
 	t.Helper()
@@ -62,7 +70,12 @@ func TestNeedsReviewListsWhatReconciliationLeft(t *testing.T) {
 	start := f.clock.Now()
 
 	conflict, late := f.reviewConflict(t, "CONFLICT")
-	f.reviewConflict(t, "THEIRS", func(o *orders.Order) { o.MerchantID = "m2" })
+	f.legacyConflict(t, conflict)
+	theirs, _ := f.reviewConflict(t, "THEIRS", func(o *orders.Order) { o.MerchantID = "m2" })
+	f.legacyConflict(t, theirs)
+	// A conflict recorded now flags its order: the flag, not the event, is what the
+	// queue lists (FlaggedOrders).
+	f.reviewConflict(t, "FLAGGED")
 	stuck := f.newOrder(t, "STUCK")
 	stuckAttempt := f.redirectedAttempt(t, stuck.ID)
 	manual := f.newOrder(t, "CAPTURE", func(o *orders.Order) { o.Capture = orders.CaptureManual })
@@ -141,7 +154,8 @@ func TestNeedsReviewListsWhatReconciliationLeft(t *testing.T) {
 func TestNeedsReviewForgetsWhatWasSettled(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.reviewConflict(t, "CONFLICT")
+	conflict, _ := f.reviewConflict(t, "CONFLICT")
+	f.legacyConflict(t, conflict)
 	stuck := f.newOrder(t, "STUCK")
 	a := f.redirectedAttempt(t, stuck.ID)
 	f.clock.Advance(orders.DefaultReviewAttemptAge + time.Minute)

@@ -140,6 +140,10 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if err := ownerOnly(path); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	r, err := openPool(driverName, path+"?"+readParams+busy, opt.ReadConns)
 	if err != nil {
 		w.Close()
@@ -348,4 +352,15 @@ func parseNullTime(s sql.NullString) (*time.Time, error) {
 		return nil, err
 	}
 	return &t, nil
+}
+
+// ownerOnly makes the database and its WAL files readable and writable by their owner
+// only: they hold orders, buyers' names and the secrets that verify bank returns.
+func ownerOnly(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

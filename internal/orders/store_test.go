@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -194,4 +196,17 @@ func TestOpenCreatesDirectory(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	assert.FileExists(t, path)
+}
+
+// TestDatabaseFilesAreOwnerOnly: nobody but the checkout's user reads the database.
+func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
+	f := newFixture(t)
+	for _, p := range []string{f.path, f.path + "-wal", f.path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), p)
+	}
 }

@@ -42,67 +42,107 @@ func (r *Reconciler) refundWatch() time.Duration {
 
 // settleActions settles the merchant actions Moka's answer did not: pending ones older
 // than ActionAfter (their call has surely ended) and refund requests not yet done.
+// Actions on hold for review are left alone: what Moka holds for them needs a person.
 func (r *Reconciler) settleActions(ctx context.Context, now time.Time, rep *Report) error {
 	open, err := r.Store.OpenActions(ctx, now.Add(-r.actionAfter()))
 	if err != nil {
 		return err
 	}
+	ids := make([]string, len(open))
+	for i, a := range open {
+		ids[i] = a.ID
+	}
+	held, err := r.Store.HeldItems(ctx, ids)
+	if err != nil {
+		return err
+	}
 	for _, a := range open {
-		changed, err := r.settleAction(ctx, a, now)
+		if held[a.ID] {
+			continue
+		}
+		outcome, err := r.settleAction(ctx, a, now)
 		switch {
 		case err != nil:
 			rep.Left++
 			r.Log.Error("reconcile action", "action_id", a.ID, "order_id", a.OrderID, "kind", string(a.Kind), "error", err.Error())
-		case changed:
+		case outcome == settledAction:
 			rep.Actions++
+		case outcome == settledFlagged:
+			rep.Flagged++
 		}
 	}
 	return nil
 }
 
 // settleAction asks Moka about one action and records what its records show. It reports
-// whether the action changed; an error means a later pass or a person must look.
-func (r *Reconciler) settleAction(ctx context.Context, a orders.Action, now time.Time) (bool, error) {
+// whether the action was settled or flagged for review; an error means a later pass or a
+// person must look.
+func (r *Reconciler) settleAction(ctx context.Context, a orders.Action, now time.Time) (settled, error) {
 	o, err := r.Store.GetOrder(ctx, a.OrderID)
 	if err != nil {
-		return false, err
+		return settledNothing, err
 	}
 	pay := o.Payment()
 	if pay == nil {
-		return false, errors.New("the order has no payment")
+		return settledNothing, errors.New("the order has no payment")
 	}
 	client := r.Moka(o.MerchantID)
 	if client == nil {
-		return false, fmt.Errorf("no Moka client for merchant %s", o.MerchantID)
+		return settledNothing, fmt.Errorf("no Moka client for merchant %s", o.MerchantID)
 	}
 	if a.Kind == orders.ActionApprove {
-		return r.resendApproval(ctx, client, a, pay)
+		return changed(r.resendApproval(ctx, client, a, pay))
 	}
 	res, err := client.PaymentDetail(ctx, moka.PaymentDetailRequest{OtherTrxCode: pay.OtherTrxCode})
 	if err != nil {
-		return false, fmt.Errorf("ask Moka: %w", err)
+		return settledNothing, fmt.Errorf("ask Moka: %w", err)
 	}
 	d := res.PaymentDetail
 	switch a.Kind {
 	case orders.ActionCapture:
 		if int64(d.PaymentStatus) == moka.PaymentStatusPayment {
 			if !d.Amount.Decimal.Equal(a.Amount) {
-				return false, fmt.Errorf("Moka reports %s captured, the capture asked for %s", d.Amount.Decimal, a.Amount)
+				// Captured, but not what was asked: a person must look. The action stays
+				// pending, so no second capture can start, and is put on hold.
+				return r.holdAction(ctx, o, a, orders.ReviewAmountMismatch,
+					fmt.Sprintf("Moka reports %s captured, the capture asked for %s", d.Amount.Decimal, a.Amount))
 			}
-			return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionSucceeded, ResultMessage: "confirmed with Moka by reconciliation", Reconciled: true})
+			return changed(r.finish(ctx, a, orders.ActionResult{Status: orders.ActionSucceeded, ResultMessage: "confirmed with Moka by reconciliation", Reconciled: true}))
 		}
-		return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeActionNotDone,
-			ResultMessage: "Moka's records show no capture", Reconciled: true})
+		return changed(r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeActionNotDone,
+			ResultMessage: "Moka's records show no capture", Reconciled: true}))
 	case orders.ActionVoid:
 		if int64(d.PaymentStatus) == moka.PaymentStatusCancel {
-			return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionSucceeded, ResultMessage: "confirmed with Moka by reconciliation", Reconciled: true})
+			return changed(r.finish(ctx, a, orders.ActionResult{Status: orders.ActionSucceeded, ResultMessage: "confirmed with Moka by reconciliation", Reconciled: true}))
 		}
-		return r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeActionNotDone,
-			ResultMessage: "Moka's records show no cancel", Reconciled: true})
+		return changed(r.finish(ctx, a, orders.ActionResult{Status: orders.ActionFailed, ResultCode: CodeActionNotDone,
+			ResultMessage: "Moka's records show no cancel", Reconciled: true}))
 	case orders.ActionRefund:
-		return r.settleRefund(ctx, o, a, res, now)
+		return changed(r.settleRefund(ctx, o, a, res, now))
 	}
-	return false, fmt.Errorf("unknown action kind %s", a.Kind)
+	return settledNothing, fmt.Errorf("unknown action kind %s", a.Kind)
+}
+
+// changed turns whether an action changed into what settleAction reports.
+func changed(ok bool, err error) (settled, error) {
+	if err != nil || !ok {
+		return settledNothing, err
+	}
+	return settledAction, nil
+}
+
+// holdAction flags a's order for review and puts a on hold.
+func (r *Reconciler) holdAction(ctx context.Context, o *orders.Order, a orders.Action, reason orders.ReviewReason, detail string) (settled, error) {
+	flagged, err := r.Store.HoldForReview(ctx, o.ID, a.ID, reason, detail)
+	if err != nil {
+		return settledNothing, err
+	}
+	r.Log.Warn("order flagged for review", "order_id", o.ID, "action_id", a.ID, "kind", string(a.Kind),
+		"reason", string(reason), "detail", detail, "already_flagged", !flagged)
+	if !flagged {
+		return settledHeld, nil
+	}
+	return settledFlagged, nil
 }
 
 // refundMatchSlack allows for the clocks of Moka and ours differing: a refund transaction

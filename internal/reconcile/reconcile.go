@@ -11,11 +11,16 @@
 //     then abandoned all the same, but watched: Moka is asked again until Watch has passed,
 //     and a payment that went through after all is still recorded;
 //   - paid, but not what the order asked for (another amount, or a pre-authorisation for
-//     an order captured automatically): left for a person, logged as an error;
+//     an order captured automatically), or paid for an attempt that never got its bank
+//     URL: the order is flagged for review (orders.HoldForReview) once, with one
+//     order.needs_review event, and the attempt is put on hold: it stays as it is, so the
+//     order cannot be paid twice, and Moka is not asked about it again;
 //   - no answer: left for the next pass.
 //
 // It also expires overdue open orders, settles merchant actions whose Moka answer was lost
-// (and refund requests, once Moka completes them) from Moka's records, and purges
+// (and refund requests, once Moka completes them) from Moka's records (a capture Moka
+// holds for another amount is flagged and held the same way), sweeps Moka's payment list
+// by date window for payments of ours we hold as not paid (Sweep), and purges
 // Idempotency-Keys older than a day.
 package reconcile
 
@@ -25,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mokacheckout/checkout/internal/moka"
@@ -66,10 +72,19 @@ type Reconciler struct {
 	// RefundWatch is how long a refund request whose answer was lost is looked for in
 	// Moka's records before it is marked failed; 0 = 72h.
 	RefundWatch time.Duration
+	// SweepEvery is how often RunOnce sweeps Moka's payment list (Sweep) over the last
+	// SweepWindow; 0 = 1h, negative = never (checkout reconcile sweeps by itself).
+	SweepEvery time.Duration
+	// SweepWindow is how far back a sweep of RunOnce looks; 0 = 48h. Sweeps overlap, so
+	// a sweep that fails is made up for by the next.
+	SweepWindow time.Duration
 	Now         func() time.Time
 	Log         *slog.Logger
 	// Observe, when set, is told of every pass of Run: for metrics.
 	Observe func(Report, error)
+
+	mu        sync.Mutex
+	lastSweep time.Time // when RunOnce last swept; zero = never
 }
 
 // Report counts what one pass did.
@@ -77,6 +92,8 @@ type Report struct {
 	Expired, Paid, Abandoned, Left int
 	// Actions counts merchant actions settled (captures, voids, refunds, approvals).
 	Actions int
+	// Flagged counts orders flagged for review by this pass (a sweep's included).
+	Flagged int
 }
 
 // Run reconciles every interval until ctx ends.
@@ -95,7 +112,7 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 			r.Log.Error("reconcile", "error", err.Error())
 		} else if rep != (Report{}) {
 			r.Log.Info("reconciled", "expired", rep.Expired, "paid", rep.Paid, "abandoned", rep.Abandoned,
-				"actions", rep.Actions, "left", rep.Left)
+				"actions", rep.Actions, "flagged", rep.Flagged, "left", rep.Left)
 		}
 		select {
 		case <-ctx.Done():
@@ -106,9 +123,10 @@ func (r *Reconciler) Run(ctx context.Context, every time.Duration) {
 }
 
 // RunOnce expires overdue open orders, settles every attempt older than After, asks
-// again about the attempts abandoned while pending, settles open merchant actions and
-// purges old Idempotency-Keys. An attempt or action left as it was for now is counted in
-// Left.
+// again about the attempts abandoned while pending, settles open merchant actions, sweeps
+// Moka's payment list when SweepEvery has passed since the last sweep, and purges old
+// Idempotency-Keys. An attempt or action left as it was for now is counted in Left; a
+// sweep that could not list a merchant's payments is logged.
 func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 	var rep Report
 	n, err := r.Store.ExpireDue(ctx)
@@ -135,12 +153,29 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 			rep.Paid++
 		case outcome == settledAbandoned:
 			rep.Abandoned++
+		case outcome == settledFlagged:
+			rep.Flagged++
+		case outcome == settledHeld:
+			// On hold now; its order was flagged already.
 		case a.Status != orders.AttemptAbandoned:
 			rep.Left++ // a watched attempt still unpaid is not news
 		}
 	}
 	if err := r.settleActions(ctx, now, &rep); err != nil {
 		return rep, err
+	}
+	if r.sweepDue(now) {
+		srep, err := r.Sweep(ctx, now.Add(-r.sweepWindow()), now)
+		rep.Paid += srep.Recorded
+		rep.Flagged += srep.Flagged
+		rep.Left += srep.Left
+		if err != nil {
+			if ctx.Err() != nil {
+				return rep, err
+			}
+			// Not the pass's failure: the next sweep's window covers the same payments.
+			r.Log.Error("reconcile sweep", "error", err.Error())
+		}
 	}
 	if _, err := r.Store.PurgeIdempotency(ctx); err != nil {
 		return rep, err
@@ -168,6 +203,9 @@ const (
 	settledNothing settled = iota
 	settledPaid
 	settledAbandoned
+	settledFlagged // the order was flagged for review now, the item put on hold
+	settledHeld    // the item was put on hold; its order was flagged already
+	settledAction  // a merchant action was settled
 )
 
 // settle asks Moka about one attempt and records the answer. An error means a person or
@@ -212,15 +250,18 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 		return r.abandon(ctx, a, orders.Failure{ResultCode: CodePendingTimeout,
 			ResultMessage: "Moka still reported the payment pending"})
 	}
-	if err := matches(d, o); err != nil {
+	if reason, err := matches(d, o); err != nil {
 		// The bank took money, but not what the order asked for: a person must look. The
-		// attempt stays as it is, so the order cannot be paid twice meanwhile.
-		return settledNothing, err
+		// attempt stays as it is, so the order cannot be paid twice meanwhile, and is put
+		// on hold, so Moka is not asked about it on every pass.
+		return r.hold(ctx, o, a, reason, err.Error())
 	}
 	if a.Status == orders.AttemptCreated {
 		// No CodeForHash was stored, so the store cannot record a success for it; a paid
 		// payment here means the process stopped between Moka's answer and our commit.
-		return settledNothing, errors.New("Moka reports a payment for an attempt that never got its bank URL")
+		return r.hold(ctx, o, a, orders.ReviewPaidUnrecorded,
+			fmt.Sprintf("Moka reports %s paid for attempt %s (Moka reference %s), which never got its bank URL: no bank return can be verified for it",
+				d.Amount.Decimal.StringFixed(2), a.ID, a.OtherTrxCode))
 	}
 	rr, err := r.Store.RecordOutcome(ctx, a.ID, orders.Outcome{Success: true, TrxCode: trxCode(res),
 		At: paidAt(res), ResultMessage: "confirmed with Moka by reconciliation"})
@@ -245,20 +286,36 @@ func (r *Reconciler) abandon(ctx context.Context, a orders.Attempt, f orders.Fai
 	return settledAbandoned, nil
 }
 
+// hold flags a's order for review and puts a on hold: reconciliation leaves it alone
+// from now on.
+func (r *Reconciler) hold(ctx context.Context, o *orders.Order, a orders.Attempt, reason orders.ReviewReason, detail string) (settled, error) {
+	flagged, err := r.Store.HoldForReview(ctx, o.ID, a.ID, reason, detail)
+	if err != nil {
+		return settledNothing, err
+	}
+	r.Log.Warn("order flagged for review", "order_id", o.ID, "attempt_id", a.ID, "other_trx_code", a.OtherTrxCode,
+		"reason", string(reason), "detail", detail, "already_flagged", !flagged)
+	if !flagged {
+		return settledHeld, nil
+	}
+	return settledFlagged, nil
+}
+
 // matches checks that Moka's successful payment is the one the order asked for: its
 // amount, and a payment for automatic capture or a pre-authorisation for manual capture.
-func matches(d moka.PaymentDetail, o *orders.Order) error {
+// A payment that is not is a mismatch of the reason returned.
+func matches(d moka.PaymentDetail, o *orders.Order) (orders.ReviewReason, error) {
 	want := moka.PaymentStatusPayment
 	if o.Capture == orders.CaptureManual {
 		want = moka.PaymentStatusPreAuth
 	}
 	if int64(d.PaymentStatus) != int64(want) {
-		return fmt.Errorf("Moka reports payment status %d for an order captured %s", int64(d.PaymentStatus), o.Capture)
+		return orders.ReviewCaptureMismatch, fmt.Errorf("Moka reports payment status %d for an order captured %s", int64(d.PaymentStatus), o.Capture)
 	}
 	if amount := d.Amount.Decimal; !amount.Equal(o.Amount) {
-		return fmt.Errorf("Moka reports %s paid for an order of %s", amount, o.Amount)
+		return orders.ReviewAmountMismatch, fmt.Errorf("Moka reports %s paid for an order of %s", amount, o.Amount)
 	}
-	return nil
+	return "", nil
 }
 
 // paidAt is when Moka's successful payment (or pre-authorisation) transaction was made;

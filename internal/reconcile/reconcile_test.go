@@ -269,10 +269,14 @@ func TestMokaDownLeavesAttemptsForLater(t *testing.T) {
 	assert.Equal(t, reconcile.Report{Paid: 1}, rep)
 }
 
-// fakeDetail answers every question with one payment detail.
-type fakeDetail struct{ res *moka.PaymentDetailResult }
+// fakeDetail answers every question with one payment detail, and counts them.
+type fakeDetail struct {
+	res   *moka.PaymentDetailResult
+	calls int
+}
 
-func (f fakeDetail) PaymentDetail(context.Context, moka.PaymentDetailRequest) (*moka.PaymentDetailResult, error) {
+func (f *fakeDetail) PaymentDetail(context.Context, moka.PaymentDetailRequest) (*moka.PaymentDetailResult, error) {
+	f.calls++
 	return f.res, nil
 }
 
@@ -350,17 +354,18 @@ func TestPendingPastGiveUpIsAbandonedAndWatched(t *testing.T) {
 }
 
 // A success that is not what the order asked for (another amount, or a pre-authorisation
-// for an order captured automatically) is left for a person, never recorded and never
-// abandoned with the money held.
-func TestPaymentNotAsOrderedIsLeftForAPerson(t *testing.T) {
+// for an order captured automatically) is flagged for a person, never recorded and never
+// abandoned with the money held; Moka is not asked about it again.
+func TestPaymentNotAsOrderedIsFlaggedForAPerson(t *testing.T) {
 	cases := []struct {
-		name    string
-		amount  string
-		status  int64
-		wantLog string
+		name       string
+		amount     string
+		status     int64
+		wantReason orders.ReviewReason
+		wantDetail string
 	}{
-		{"other amount", "1.50", moka.PaymentStatusPayment, "1.5 paid for an order of 150"},
-		{"pre-authorised, captured auto", "150.00", moka.PaymentStatusPreAuth, "payment status 1 for an order captured auto"},
+		{"other amount", "1.50", moka.PaymentStatusPayment, orders.ReviewAmountMismatch, "1.5 paid for an order of 150"},
+		{"pre-authorised, captured auto", "150.00", moka.PaymentStatusPreAuth, orders.ReviewCaptureMismatch, "payment status 1 for an order captured auto"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -368,21 +373,27 @@ func TestPaymentNotAsOrderedIsLeftForAPerson(t *testing.T) {
 			ctx := context.Background()
 			o := f.order(t, "R-1", orders.CaptureAuto)
 			f.atBank(t, o, "4183441122223339")
-			f.rec.Moka = func(string) reconcile.Detailer {
-				return fakeDetail{&moka.PaymentDetailResult{PaymentDetail: moka.PaymentDetail{
-					Amount:        moka.NewAmount(decimal.RequireFromString(tc.amount)),
-					PaymentStatus: moka.Int(tc.status), TrxStatus: moka.TrxStatusSuccess,
-				}}}
-			}
+			fake := &fakeDetail{res: &moka.PaymentDetailResult{PaymentDetail: moka.PaymentDetail{
+				Amount:        moka.NewAmount(decimal.RequireFromString(tc.amount)),
+				PaymentStatus: moka.Int(tc.status), TrxStatus: moka.TrxStatusSuccess,
+			}}}
+			f.rec.Moka = func(string) reconcile.Detailer { return fake }
 			f.clock.Add(2 * time.Hour)
 			rep, err := f.rec.RunOnce(ctx)
 			require.NoError(t, err)
-			assert.Equal(t, reconcile.Report{Left: 1}, rep)
+			assert.Equal(t, reconcile.Report{Flagged: 1}, rep)
 			got, err := f.store.GetOrder(ctx, o.ID)
 			require.NoError(t, err)
-			assert.Equal(t, orders.StatusProcessing, got.Status)
+			assert.Equal(t, orders.StatusProcessing, got.Status, "the order cannot be paid twice")
 			assert.Equal(t, orders.AttemptRedirected, got.Attempts[0].Status)
-			assert.Contains(t, f.logs.String(), tc.wantLog)
+			require.True(t, got.FlaggedForReview())
+			assert.Equal(t, tc.wantReason, got.Review.Reason)
+			assert.Contains(t, got.Review.Detail, tc.wantDetail)
+
+			rep, err = f.rec.RunOnce(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, reconcile.Report{}, rep)
+			assert.Equal(t, 1, fake.calls, "Moka is asked once")
 		})
 	}
 }

@@ -14,6 +14,13 @@ type texts struct {
 	EmbeddedTitle, ResultLabel, Waiting  string
 	ErrorTitle, Back                     string
 	ThanksTitle, ThanksOrder, ThanksStat string
+	ThanksRef, ThanksSource              string
+	SourceAPI, SourceWebhook             string
+	ThanksNotFound, ThanksUnknown        string
+	WebhooksLink, WebhooksTitle          string
+	WebhooksIntro, WebhooksNone          string
+	WebhooksOff, ColReceived, ColType    string
+	ColOrder, ColStatus, ColID, ColRep   string
 	DemoNote                             string
 }
 
@@ -29,6 +36,14 @@ func text(lang string) texts {
 			EmbeddedTitle: "Payment", ResultLabel: "Result", Waiting: "waiting",
 			ErrorTitle: "Checkout could not create the order", Back: "Back to the shop",
 			ThanksTitle: "Thank you", ThanksOrder: "Order", ThanksStat: "Status",
+			ThanksRef: "Reference", ThanksSource: "Checked with",
+			SourceAPI: "checkout's API", SourceWebhook: "checkout's webhook (the API did not answer)",
+			ThanksNotFound: "No such order: this shop has no order with this id.",
+			ThanksUnknown:  "The order's status could not be checked just now; nothing is confirmed. Try again in a moment.",
+			WebhooksLink:   "Webhooks", WebhooksTitle: "Webhooks received",
+			WebhooksIntro: "Every event checkout sends to this shop, newest first, once per webhook-id. Only deliveries whose signature and timestamp verify are kept.",
+			WebhooksNone:  "No webhook received yet.", WebhooksOff: "This shop has no webhook secret: it receives no webhooks.",
+			ColReceived: "Received", ColType: "Event", ColOrder: "Order", ColStatus: "Order status", ColID: "webhook-id", ColRep: "Repeats",
 			DemoNote: "Demo shop. Pay with a sandbox test card; 3-D Secure code 123456.",
 		}
 	}
@@ -42,6 +57,14 @@ func text(lang string) texts {
 		EmbeddedTitle: "Ödeme", ResultLabel: "Sonuç", Waiting: "bekleniyor",
 		ErrorTitle: "Ödeme sistemi siparişi oluşturamadı", Back: "Mağazaya dön",
 		ThanksTitle: "Teşekkürler", ThanksOrder: "Sipariş", ThanksStat: "Durum",
+		ThanksRef: "Referans", ThanksSource: "Kaynak",
+		SourceAPI: "ödeme sisteminin API'si", SourceWebhook: "ödeme sisteminin webhook'u (API yanıt vermedi)",
+		ThanksNotFound: "Böyle bir sipariş yok: bu mağazanın bu numarada siparişi bulunmuyor.",
+		ThanksUnknown:  "Siparişin durumu şu an doğrulanamadı; hiçbir şey onaylanmış değil. Biraz sonra yeniden deneyin.",
+		WebhooksLink:   "Webhook'lar", WebhooksTitle: "Gelen webhook'lar",
+		WebhooksIntro: "Ödeme sisteminin bu mağazaya gönderdiği her olay, en yenisi üstte, her webhook-id bir kez. Yalnızca imzası ve zaman damgası doğrulanan gönderimler tutulur.",
+		WebhooksNone:  "Henüz webhook gelmedi.", WebhooksOff: "Bu mağazanın webhook anahtarı yok: webhook almıyor.",
+		ColReceived: "Geliş", ColType: "Olay", ColOrder: "Sipariş", ColStatus: "Sipariş durumu", ColID: "webhook-id", ColRep: "Tekrar",
 		DemoNote: "Demo mağaza. Sandbox test kartıyla ödeyin; 3-D Secure kodu 123456.",
 	}
 }
@@ -69,7 +92,10 @@ type embeddedData struct {
 
 type thanksData struct {
 	base
-	Order, Status string
+	Order, Reference, Status string
+	Source                   string // "api" or "webhook": where Status comes from
+	NotFound                 bool
+	Unknown                  string // why the status could not be checked
 }
 
 var pages = template.Must(template.New("pages").Parse(`
@@ -106,10 +132,13 @@ var pages = template.Must(template.New("pages").Parse(`
   dl{font:16px system-ui,sans-serif;display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}
   dt{color:#7a6650}
   dd{margin:0;font-weight:600}
+  table{border-collapse:collapse;font:14px system-ui,sans-serif;width:100%}
+  th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3d6c2;vertical-align:top}
+  code{font-size:12px}
 </style>
 </head>
 <body>
-<header class="top"><a class="logo" href="/?lang={{.T.Lang}}">📚 {{.T.Shop}}</a><a class="lang" href="?lang={{.T.OtherLang}}">{{.T.OtherLangName}}</a></header>
+<header class="top"><a class="logo" href="/?lang={{.T.Lang}}">📚 {{.T.Shop}}</a><nav class="lang"><a id="webhooks-link" href="/webhooks?lang={{.T.Lang}}">{{.T.WebhooksLink}}</a> · <a href="?lang={{.T.OtherLang}}">{{.T.OtherLangName}}</a></nav></header>
 <main>
 {{end}}
 
@@ -166,10 +195,36 @@ var pages = template.Must(template.New("pages").Parse(`
 
 {{define "thanks"}}{{template "head" .}}
 <h1 id="thanks-heading">{{.T.ThanksTitle}}</h1>
+{{if .NotFound}}
+<p class="error" id="thanks-not-found" role="alert">{{.T.ThanksNotFound}}</p>
+{{else if .Unknown}}
+<p class="error" id="thanks-unknown" role="alert">{{.T.ThanksUnknown}}</p>
+{{end}}
 <dl>
   <dt>{{.T.ThanksOrder}}</dt><dd id="thanks-order">{{.Order}}</dd>
-  <dt>{{.T.ThanksStat}}</dt><dd id="thanks-status" data-status="{{.Status}}">{{.Status}}</dd>
+  {{if .Reference}}<dt>{{.T.ThanksRef}}</dt><dd id="thanks-reference">{{.Reference}}</dd>{{end}}
+  {{if .Status}}<dt>{{.T.ThanksStat}}</dt><dd id="thanks-status" data-status="{{.Status}}" data-source="{{.Source}}">{{.Status}}</dd>
+  <dt>{{.T.ThanksSource}}</dt><dd id="thanks-source">{{if eq .Source "api"}}{{.T.SourceAPI}}{{else}}{{.T.SourceWebhook}}{{end}}</dd>{{end}}
 </dl>
 <p><a href="/?lang={{.T.Lang}}">{{.T.Back}}</a></p>
+{{template "foot" .}}{{end}}
+
+{{define "webhooks"}}{{template "head" .}}
+<h1 id="webhooks-heading">{{.T.WebhooksTitle}}</h1>
+<p>{{.T.WebhooksIntro}}</p>
+{{if not .Configured}}
+<p class="error" id="webhooks-off">{{.T.WebhooksOff}}{{with .SecretErr}} ({{.}}){{end}}</p>
+{{else if not .Events}}
+<p id="webhooks-none">{{.T.WebhooksNone}}</p>
+{{else}}
+<table id="webhooks">
+<thead><tr><th>{{.T.ColReceived}}</th><th>{{.T.ColType}}</th><th>{{.T.ColOrder}}</th><th>{{.T.ColStatus}}</th><th>{{.T.ColID}}</th><th>{{.T.ColRep}}</th></tr></thead>
+<tbody>
+{{range .Events}}<tr class="webhook" data-id="{{.ID}}" data-type="{{.Type}}" data-order="{{.OrderID}}" data-status="{{.OrderStatus}}">
+<td>{{.ReceivedAt.UTC.Format "2006-01-02 15:04:05"}} UTC</td><td>{{.Type}}</td><td>{{.OrderID}}{{with .Reference}}<br><small>{{.}}</small>{{end}}</td><td>{{.OrderStatus}}</td><td><code>{{.ID}}</code></td><td>{{.Repeats}}</td>
+</tr>
+{{end}}</tbody>
+</table>
+{{end}}
 {{template "foot" .}}{{end}}
 `))

@@ -7,13 +7,16 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mokacheckout/checkout/internal/links"
+	"github.com/mokacheckout/checkout/internal/webhook"
 )
 
 // Config tells the shop where checkout is and how to authenticate to it.
@@ -25,6 +28,12 @@ type Config struct {
 	MerchantID string // "demo"
 	LinkSecret string // "demo-link-secret"
 	APIKey     string // "sk_test_demo"
+	// WebhookSecret verifies the webhooks checkout sends to POST /webhooks ("whsec_...",
+	// or two separated by a space during a rotation); "" = the shop receives none.
+	WebhookSecret string
+	// KeepEvents is how many received webhooks are kept in memory and shown at
+	// GET /webhooks; 0 = DefaultKeepEvents.
+	KeepEvents int
 	HTTPClient *http.Client
 	Now        func() time.Time
 }
@@ -41,11 +50,16 @@ const (
 var productInstallments = []int{1, 2, 3, 6}
 
 type shop struct {
-	cfg Config
+	cfg       Config
+	secrets   []webhook.Secret // nil: no webhooks received
+	secretErr error            // why WebhookSecret could not be used
+	inbox     *inbox
 }
 
 // New returns the shop's handler: "/" (product and both ways to pay), "/embedded" (checkout
-// in an iframe on this page) and "/thanks" (where checkout sends the buyer back).
+// in an iframe on this page), "/thanks" (where checkout sends the buyer back; it shows the
+// order as checkout's API tells it), POST "/webhooks" (the webhook receiver) and GET
+// "/webhooks" (the webhooks received, newest first).
 func New(cfg Config) http.Handler {
 	cfg.CheckoutURL = strings.TrimRight(cfg.CheckoutURL, "/")
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
@@ -55,11 +69,14 @@ func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &shop{cfg: cfg}
+	s := &shop{cfg: cfg, inbox: newInbox(cfg.KeepEvents)}
+	s.secrets, s.secretErr = parseSecrets(cfg.WebhookSecret)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleHome)
 	mux.HandleFunc("GET /embedded", s.handleEmbedded)
 	mux.HandleFunc("GET /thanks", s.handleThanks)
+	mux.HandleFunc("POST /webhooks", s.handleWebhook)
+	mux.HandleFunc("GET /webhooks", s.handleWebhooksPage)
 	return mux
 }
 
@@ -133,13 +150,39 @@ func (s *shop) handleEmbedded(w http.ResponseWriter, r *http.Request) {
 	s.render(w, status, "embedded", data)
 }
 
+// orderIDRE is the shape of checkout's order ids; anything else is not one of them, and
+// is not sent on to checkout's API.
+var orderIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// handleThanks shows the order the buyer came back with, as checkout's API tells it (or,
+// when the API cannot be reached, as the newest webhook about it told it). The query's
+// status is never believed: anyone can type ?status=paid.
 func (s *shop) handleThanks(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	s.render(w, http.StatusOK, "thanks", thanksData{
-		base:   newBase(lang(r)),
-		Order:  q.Get("order"),
-		Status: q.Get("status"),
-	})
+	id := r.URL.Query().Get("order")
+	data := thanksData{base: newBase(lang(r)), Order: id}
+	if !orderIDRE.MatchString(id) {
+		data.NotFound = true
+		s.render(w, http.StatusNotFound, "thanks", data)
+		return
+	}
+	o, err := s.getOrder(r.Context(), id)
+	switch {
+	case err == nil:
+		data.Reference, data.Status, data.Source = o.Reference, o.Status, "api"
+	case errors.Is(err, errOrderNotFound):
+		data.NotFound = true
+		s.render(w, http.StatusNotFound, "thanks", data)
+		return
+	default:
+		status, ok := s.inbox.orderStatus(id)
+		if !ok {
+			data.Unknown = err.Error()
+			s.render(w, http.StatusBadGateway, "thanks", data)
+			return
+		}
+		data.Status, data.Source = status, "webhook"
+	}
+	s.render(w, http.StatusOK, "thanks", data)
 }
 
 // render executes a page into a buffer first, so a template error never sends half a page.

@@ -179,18 +179,6 @@ func TestEmbeddedCheckoutDown(t *testing.T) {
 	assert.Contains(t, doc.Find("#storefront-error").Text(), "create order")
 }
 
-func TestThanksShowsOrderAndStatus(t *testing.T) {
-	shop := newShop(t, "http://checkout.test")
-	status, doc := getPage(t, shop.URL+"/thanks?order=ord_x&status=paid")
-	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, "ord_x", doc.Find("#thanks-order").Text())
-	assert.Equal(t, "paid", doc.Find("#thanks-status").Text())
-
-	_, doc = getPage(t, shop.URL+"/thanks?order="+url.QueryEscape("<b>x</b>"))
-	assert.Equal(t, "<b>x</b>", doc.Find("#thanks-order").Text(), "escaped as text")
-	assert.Equal(t, 0, doc.Find("#thanks-order b").Length())
-}
-
 func TestUnknownPathIsNotFound(t *testing.T) {
 	shop := newShop(t, "http://checkout.test")
 	resp, err := http.Get(shop.URL + "/nope")

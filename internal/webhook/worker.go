@@ -70,7 +70,11 @@ type Options struct {
 	// OrderView renders data.order: the checkout passes the order as GET
 	// /api/v1/orders/{id} shows it. nil = the order as the event recorded it.
 	OrderView func(*orders.Order) any
-	Log       *slog.Logger
+	// Observe, when set, is told of every try made and recorded: the receiver's HTTP
+	// status (0 when no answer came), the try's error (nil for a 2xx) and how long it
+	// took. The wiring passes metrics.ObserveWebhook.
+	Observe func(status int, err error, d time.Duration)
+	Log     *slog.Logger
 }
 
 // Worker delivers due events with a pool of Options.Workers tries at a time.
@@ -254,6 +258,9 @@ func (w *Worker) deliver(ctx context.Context, c *orders.ClaimedDelivery) {
 		res.Error = err.Error()
 	}
 	res.Delivered = err == nil
+	if w.opts.Observe != nil {
+		w.opts.Observe(res.HTTPStatus, err, res.Duration)
+	}
 	if !res.Delivered {
 		res.NextTryAt = w.nextTry(c, retryAfter)
 	}

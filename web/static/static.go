@@ -5,7 +5,9 @@ package static
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha512"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"path"
@@ -92,6 +94,17 @@ func Path(name string) string {
 	return prefix + a.hashedName
 }
 
+// Integrity is the Subresource Integrity value of an embedded file ("sha384-..."), for a
+// merchant who pins embed.js by its hashed name; "" for an unknown name.
+func Integrity(name string) string {
+	a, ok := registry[name]
+	if !ok {
+		return ""
+	}
+	sum := sha512.Sum384(a.body)
+	return "sha384-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
 // Handler serves the embedded files. Hashed names ("/static/app.3f9a2c1b.css") are cached
 // for a year as immutable; plain names ("/static/embed.js", the stable URL merchants put in
 // their pages) for five minutes. Every file may be loaded cross-origin, because embed.js runs
@@ -116,6 +129,9 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", a.contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	// A merchant's page loads embed.js with crossorigin="anonymous" to check its
+	// integrity hash; that needs CORS. The files are public and carry no credentials.
+	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("ETag", `"`+a.hash+`"`)
 	if name == a.hashedName {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")

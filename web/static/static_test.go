@@ -1,9 +1,13 @@
 package static
 
 import (
+	"crypto/sha512"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -124,4 +128,25 @@ func mustRead(t *testing.T, name string) []byte {
 	b, err := files.ReadFile(name)
 	require.NoError(t, err)
 	return b
+}
+
+// TestDocsPinCurrentEmbedJS: the pin merchants copy from docs/embedding.md names the
+// embed.js this build serves, with its integrity hash, and the hash is right.
+func TestDocsPinCurrentEmbedJS(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "embedding.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), `/static/embed.`+strings.Split(Path("embed.js"), ".")[1]+`.js"`, "docs/embedding.md pins an old embed.js: update the hashed name")
+	assert.Contains(t, string(doc), `integrity="`+Integrity("embed.js")+`"`, "docs/embedding.md pins an old embed.js: update the integrity hash")
+
+	body, err := files.ReadFile("embed.js")
+	require.NoError(t, err)
+	sum := sha512.Sum384(body)
+	assert.Equal(t, "sha384-"+base64.StdEncoding.EncodeToString(sum[:]), Integrity("embed.js"))
+	assert.Empty(t, Integrity("nope.js"))
+
+	// A pinned script is loaded with crossorigin="anonymous": it needs CORS.
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	resp, _ := get(t, srv, Path("embed.js"))
+	assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"))
 }

@@ -154,6 +154,8 @@ type DashOrderPage struct {
 	Cancel  string // the amount a cancel voids, formatted; "" when not possible
 	Approve *DashApproveForm
 	Hints   []string // why an action is not possible now, when that helps
+	// Deliveries are the webhook deliveries of the order's events.
+	Deliveries DashDeliveries
 }
 
 // DashHidden is a hidden form field.
@@ -271,4 +273,39 @@ type DashReviewItem struct {
 type DashReviewPage struct {
 	DashPage
 	Items []DashReviewItem
+}
+
+// DashDeliveries are the webhook deliveries of one order's events, newest first.
+type DashDeliveries struct {
+	Configured bool // the merchant has a webhook_url: events are sent, and may be redelivered
+	Rows       []DashDelivery
+}
+
+// DashDelivery is one event of an order and where its webhook delivery stands.
+type DashDelivery struct {
+	EventID, Type, TypeText, When string
+	State, StateText              string // pending, delivered, failed; "none" when never queued
+	Tries                         int
+	// LastStatus is the HTTP status of the last try ("" before any try, or when it got no
+	// answer); LastError why it failed.
+	LastStatus, LastError string
+	NextTry, DeliveredAt  string // formatted times; "" when not applicable
+}
+
+// DashFlaggedOrder is one order flagged for review, with the form that marks it resolved.
+type DashFlaggedOrder struct {
+	OrderID, Reference, Reason, ReasonText string
+	Detail                                 string // what was found (English, as recorded)
+	Facts                                  []DashFact
+	Todo                                   string // what to do, in plain words
+	ResolveURL                             string
+	// Note is the note typed, shown again with Error when the resolution was refused.
+	Note, Error string
+}
+
+// DashReviewQueue is the review page: the orders flagged for review first, then what the
+// checkout derives from events and ages (DashReviewPage's items).
+type DashReviewQueue struct {
+	DashReviewPage
+	Flagged []DashFlaggedOrder
 }
