@@ -35,7 +35,12 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	store, err := orders.Open(ctx, cfg.DB, time.Now)
+	key, err := codeForHashKey(cfg)
+	if err != nil {
+		return err
+	}
+	// With the server's key: the pass reads sealed CodeForHash values of attempts.
+	store, err := orders.OpenWith(ctx, cfg.DB, time.Now, orders.Options{SealKey: key})
 	if err != nil {
 		return err
 	}

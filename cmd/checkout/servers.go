@@ -49,6 +49,12 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		met = metrics.New()
 		storeOpts.OnCommit = met.ObserveCommit
 	}
+	// The key that seals Moka's CodeForHash in the database (see docs/decisions.md).
+	sealKey, err := codeForHashKey(cfg)
+	if err != nil {
+		return err
+	}
+	storeOpts.SealKey = sealKey
 	// Open creates the database's directory (./data in demo mode) when it is missing.
 	store, err := orders.OpenWith(ctx, cfg.DB, clock, storeOpts)
 	if err != nil {
@@ -144,6 +150,16 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	return err
 }
 
+// codeForHashKey is server.code_for_hash_key, or else the random key kept beside the
+// database in <db>.key (made on the first start, 0600), so that a restart still opens
+// the attempts sealed before it. A malformed key file stops the start.
+func codeForHashKey(cfg *config.Config) ([]byte, error) {
+	if k := cfg.CodeForHashKey.Value(); k != "" {
+		return []byte(k), nil
+	}
+	return orders.LoadOrCreateKeyFile(cfg.DB + ".key")
+}
+
 // reconciler asks each merchant's Moka about payments whose bank return never came.
 func reconciler(cfg *config.Config, store *orders.Store, log *slog.Logger, met *metrics.Metrics) *reconcile.Reconciler {
 	clients := make(map[string]reconcile.Detailer, len(cfg.Merchants))
@@ -154,6 +170,8 @@ func reconciler(cfg *config.Config, store *orders.Store, log *slog.Logger, met *
 		Store: store,
 		Moka:  func(id string) reconcile.Detailer { return clients[id] },
 		After: cfg.BankSessionTimeout,
+		// An attempt that never got its bank URL is over once its Moka call is.
+		UnsentAfter: cfg.MokaTimeout + time.Minute,
 		// An action's Moka call may run for the whole Moka timeout: only after it can
 		// Moka's records say whether the action happened.
 		ActionAfter: cfg.MokaTimeout + time.Minute,
@@ -218,6 +236,7 @@ func merchants(in []config.Merchant) []checkout.Merchant {
 			ReturnURLPrefixes: m.ReturnURLPrefixes,
 			Installments:      m.Installments,
 			BrandColor:        m.BrandColor,
+			Velocity:          checkout.VelocityLimits(m.Velocity),
 			WebhookURL:        m.WebhookURL,
 			WebhookSecret:     m.WebhookSecret.Value(),
 		})

@@ -23,27 +23,40 @@ var errUnauthorized = &apiError{Status: http.StatusUnauthorized, Code: "unauthor
 
 // requireAPIKey finds the merchant whose key hash matches the Bearer key. Every merchant
 // is compared, in constant time, so timing reveals neither which merchant nor how close.
+// An IP that sent too many wrong keys is answered 429 until its failures age out.
 func (s *Server) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		auth := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, key, ok := strings.Cut(auth, " ")
-		key = strings.TrimSpace(key)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
-			return errUnauthorized
-		}
-		sum := sha256.Sum256([]byte(key))
 		var found *merchant
-		for _, m := range s.ordered {
-			if subtle.ConstantTimeCompare(sum[:], m.keyHash) == 1 {
-				found = m
+		if err := s.authThrottled(c, s.apiFailures, errTooManyAuthFailures, func() error {
+			found = s.merchantForKey(c)
+			if found == nil {
+				return errUnauthorized
 			}
-		}
-		if found == nil {
-			return errUnauthorized
+			return nil
+		}); err != nil {
+			return err
 		}
 		c.Set("merchant", found)
 		return next(c)
 	}
+}
+
+// merchantForKey is the merchant whose key is the request's Bearer key, or nil.
+func (s *Server) merchantForKey(c echo.Context) *merchant {
+	auth := c.Request().Header.Get(echo.HeaderAuthorization)
+	scheme, key, ok := strings.Cut(auth, " ")
+	key = strings.TrimSpace(key)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(key))
+	var found *merchant
+	for _, m := range s.ordered {
+		if subtle.ConstantTimeCompare(sum[:], m.keyHash) == 1 {
+			found = m
+		}
+	}
+	return found
 }
 
 func apiMerchant(c echo.Context) *merchant {

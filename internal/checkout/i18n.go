@@ -74,6 +74,9 @@ const (
 	errCVC3               = "err_cvc3"
 	errCVC4               = "err_cvc4"
 	errInstallments       = "err_installments"
+	msgTooManyDeclines    = "too_many_declines"
+	msgTooManyTries       = "too_many_tries"
+	msgTooManyTriesText   = "too_many_tries_text"
 )
 
 var messages = map[string]map[string]string{
@@ -143,6 +146,16 @@ var messages = map[string]map[string]string{
 		errCVC3:               "Enter the 3-digit security code.",
 		errCVC4:               "Enter the 4-digit security code.",
 		errInstallments:       "Choose one of the installment options.",
+		msgReason3DFailed:     "Your bank could not confirm the payment with 3-D Secure (the code was wrong or the time ran out).",
+		msgReasonDeclined:     "Your bank declined the payment.",
+		msgReasonInvalidCard:  "Your bank says the card details are not valid.",
+		msgReasonFunds:        "The card's limit or balance is not enough for this payment.",
+		msgReasonExpired:      "Your bank says the card has expired.",
+		msgReasonNotPermitted: "Your bank does not allow this card for online payments. Your bank can turn them on, or use another card.",
+		msgReasonBankDown:     "Your bank could not be reached.",
+		msgTooManyDeclines:    "Too many cards have been declined here recently, so card payments are paused for a while. Please try again later. Your card was not charged.",
+		msgTooManyTries:       "Too many attempts",
+		msgTooManyTriesText:   "Too many invalid payment links were opened from your connection. Please try again later.",
 	},
 	"tr": {
 		msgRawText:            "%s",
@@ -210,6 +223,16 @@ var messages = map[string]map[string]string{
 		errCVC3:               "3 haneli güvenlik kodunu girin.",
 		errCVC4:               "4 haneli güvenlik kodunu girin.",
 		errInstallments:       "Taksit seçeneklerinden birini seçin.",
+		msgReason3DFailed:     "Bankanız ödemeyi 3-D Secure ile doğrulayamadı (kod hatalıydı ya da süre doldu).",
+		msgReasonDeclined:     "Bankanız ödemeyi onaylamadı.",
+		msgReasonInvalidCard:  "Bankanıza göre kart bilgileri geçerli değil.",
+		msgReasonFunds:        "Kartın limiti ya da bakiyesi bu ödeme için yeterli değil.",
+		msgReasonExpired:      "Bankanıza göre kartın süresi dolmuş.",
+		msgReasonNotPermitted: "Bankanız bu kartla internetten ödemeye izin vermiyor. Bankanızdan açtırabilir ya da başka bir kart kullanabilirsiniz.",
+		msgReasonBankDown:     "Bankanıza ulaşılamadı.",
+		msgTooManyDeclines:    "Son zamanlarda burada çok sayıda kart reddedildi; bu yüzden kartla ödeme bir süre durduruldu. Lütfen daha sonra tekrar deneyin. Kartınızdan çekim yapılmadı.",
+		msgTooManyTries:       "Çok fazla deneme",
+		msgTooManyTriesText:   "Bağlantınızdan çok sayıda geçersiz ödeme bağlantısı açıldı. Lütfen daha sonra tekrar deneyin.",
 	},
 }
 
@@ -257,3 +280,14 @@ func pickLang(orderLocale, acceptLanguage string) string {
 	}
 	return best
 }
+
+// Reasons of a failed 3-D payment, by the bank's result code (bankReasons in result.go).
+const (
+	msgReason3DFailed     = "reason_3d_failed"
+	msgReasonDeclined     = "reason_declined"
+	msgReasonInvalidCard  = "reason_invalid_card"
+	msgReasonFunds        = "reason_funds"
+	msgReasonExpired      = "reason_expired"
+	msgReasonNotPermitted = "reason_not_permitted"
+	msgReasonBankDown     = "reason_bank_down"
+)

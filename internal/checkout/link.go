@@ -14,10 +14,19 @@ import (
 )
 
 // handleLink turns a signed storefront link into an order and sends the buyer to its
-// page. The signature covers every parameter (embed and origin included), so a buyer can
-// change nothing; a second visit with the same reference reuses the order, and a link
-// that disagrees with it on money is refused rather than silently changing the order.
+// page. An IP that opened too many links with a bad signature (403) is answered 429
+// before the signature is checked, so link secrets cannot be probed at speed.
 func (s *Server) handleLink(c echo.Context) error {
+	tooMany := newPageError(http.StatusTooManyRequests, msgTooManyTries, msgTooManyTriesText)
+	tooMany.Lang = pickLang(c.QueryParam("locale"), c.Request().Header.Get("Accept-Language"))
+	return s.authThrottled(c, s.linkFailures, tooMany, func() error { return s.openLink(c) })
+}
+
+// openLink checks a link and opens its order. The signature covers every parameter
+// (embed and origin included), so a buyer can change nothing; a second visit with the
+// same reference reuses the order, and a link that disagrees with it on money is refused
+// rather than silently changing the order.
+func (s *Server) openLink(c echo.Context) error {
 	q := c.QueryParams()
 	lang := pickLang(q.Get("locale"), c.Request().Header.Get("Accept-Language"))
 	m := s.merchant(q.Get("merchant"))

@@ -51,6 +51,11 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 		vm.Alert = tr(pc.lang, msgFixErrors)
 		return s.render(c, pc.merchant, http.StatusUnprocessableEntity, templates.Pay(vm))
 	}
+	// Card testing: past a decline limit nothing reaches Moka and no attempt is used up.
+	declineKeys := s.velocity.keysFor(pc.merchant, card.Number, c.RealIP())
+	if refused, wait := s.velocity.blocked(declineKeys, s.now()); refused {
+		return s.tooManyDeclines(c, pc, card, wait)
+	}
 
 	ctx := c.Request().Context()
 	attempt := &orders.Attempt{
@@ -81,6 +86,7 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 		}
 		return fmt.Errorf("mark attempt %s redirected: %w", attempt.ID, err)
 	}
+	s.velocity.remember(attempt.ID, declineKeys) // a failed bank return counts as a decline
 	return c.Redirect(http.StatusSeeOther, res.URL)
 }
 
@@ -228,6 +234,9 @@ func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, c
 	code := mokaResultCode(cause)
 	message, refused := mokaMessage(cause)
 	declined := cardDeclined(cause)
+	if declined {
+		s.velocity.decline(s.velocity.keysFor(pc.merchant, card.Number, c.RealIP()), s.now())
+	}
 	s.log.Warn("moka 3-D start failed", "attempt_id", a.ID, "order_id", pc.order.ID, "result_code", code)
 	order, err := s.store.FailAttempt(context.WithoutCancel(c.Request().Context()), a.ID,
 		orders.Failure{ResultCode: code, ResultMessage: message, NotCounted: !declined})

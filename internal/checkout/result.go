@@ -56,9 +56,15 @@ func (s *Server) handleResult(c echo.Context) error {
 			vm.RetryURL = "/pay/" + url.PathEscape(o.ID) + embedQuery(p.ParentOrigin != "", p.ParentOrigin)
 			final = false
 		}
-		if msg := strings.TrimSpace(a.ResultMessage); msg != "" {
-			vm.Message += " " + tr(lang, msgBankSaid, msg)
+		// A code we know is said in our words and the page's language; the bank's own
+		// text (often English on a Turkish page) stays, as a detail under it.
+		if key, ok := bankReasons[strings.TrimSpace(a.ResultCode)]; ok {
+			vm.Message = tr(lang, key) + " " + vm.Message
 		}
+		if msg := strings.TrimSpace(a.ResultMessage); msg != "" {
+			vm.BankDetail = msg
+		}
+		vm.Failed = true
 	default:
 		vm.Pending = true
 		vm.Heading, vm.Message = tr(lang, msgResultPending), tr(lang, msgResultPendingText)
@@ -70,6 +76,16 @@ func (s *Server) handleResult(c echo.Context) error {
 	// payment is being confirmed, stays here rather than being carried off by result.js.
 	if final && o.ReturnURL != "" {
 		vm.ContinueURL = continueURL(o)
+	}
+	// A buyer who gives up after a failure needs a way back to the shop: the cancel_url,
+	// else the return_url (which tells the shop the order is still unpaid).
+	if vm.Failed && vm.ContinueURL == "" {
+		switch {
+		case o.CancelURL != "":
+			vm.ShopURL = o.CancelURL
+		case o.ReturnURL != "":
+			vm.ShopURL = continueURL(o)
+		}
 	}
 	return s.render(c, m, http.StatusOK, templates.Result(vm))
 }
@@ -85,4 +101,22 @@ func continueURL(o *orders.Order) string {
 	q.Set("status", string(o.Status))
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// bankReasons maps the result codes a failed 3-D return carries to our own message keys.
+// 000002 is the sandbox's 3-D authentication failure (as the Moka test host answers it);
+// the two-digit ones are the ISO 8583 answers Moka passes through from the card's bank.
+// A lost or stolen card (41, 43) reads as a plain decline, as the card schemes ask.
+var bankReasons = map[string]string{
+	"000002": msgReason3DFailed,
+	"05":     msgReasonDeclined,
+	"41":     msgReasonDeclined,
+	"43":     msgReasonDeclined,
+	"14":     msgReasonInvalidCard,
+	"51":     msgReasonFunds,
+	"54":     msgReasonExpired,
+	"57":     msgReasonNotPermitted,
+	"62":     msgReasonNotPermitted,
+	"91":     msgReasonBankDown,
+	"96":     msgReasonBankDown,
 }

@@ -59,6 +59,7 @@ func (s *Server) handleReturn(c echo.Context) error {
 	}
 	if rr.Recorded {
 		s.opts.Metrics.ObserveOutcome(OutcomeName(rr), "return")
+		s.velocity.returned(a.ID, !out.Success, s.now())
 	}
 	switch {
 	case rr.Conflict:

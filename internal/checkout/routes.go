@@ -14,11 +14,12 @@ func (s *Server) routes() {
 	e := s.echo
 	// The access log wraps recovery so that a panic is logged with its 500 status.
 	// limitInFlight comes before anything that costs; a shed answer is still logged and
-	// carries the security headers.
-	e.Use(s.requestID(), s.accessLog, s.securityHeaders, s.limitInFlight, s.recoverPanics, middleware.BodyLimit("1M"))
+	// carries the security headers. Compression comes after the shedding (a shed answer is
+	// tiny) and wraps recovery, so a 500 page is compressed like any other page.
+	e.Use(s.requestID(), s.accessLog, s.securityHeaders, s.limitInFlight, s.compress(), s.recoverPanics, middleware.BodyLimit("1M"))
 
 	e.GET("/healthz", s.handleHealth)
-	e.GET("/static/*", s.handleStatic)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", s.handleStatic)
 	e.POST(cspReportPath, s.handleCSPReport)
 
 	e.GET("/link", s.handleLink)

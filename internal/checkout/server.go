@@ -40,6 +40,9 @@ type Merchant struct {
 	// other origin is refused, since the browser would block the redirect there.
 	ThreeDOrigins []string
 	BrandColor    string
+	// Velocity limits the card declines counted per hour (velocity.go); zero fields
+	// take the defaults.
+	Velocity      VelocityLimits
 	WebhookURL    string // kept for later; unused now
 	WebhookSecret string // kept for later; unused now
 }
@@ -77,6 +80,12 @@ type Options struct {
 	// X-Forwarded-For. Leave it off unless a proxy you run sets that header: a buyer
 	// could otherwise choose the IP we report.
 	TrustProxyHeaders bool
+	// CardHashKey keys the HMAC by which the decline limits know a card. None: a random
+	// key is made at start (the counts are in memory and end with the process anyway).
+	CardHashKey []byte
+	// AuthFailures is how many failed API key checks or bad link signatures an IP may
+	// have per hour before it is answered 429; 0 = DefaultAuthFailures.
+	AuthFailures int
 }
 
 // DefaultHSTSMaxAge is how long browsers keep to https for the checkout's host: a year.
@@ -126,6 +135,10 @@ type Server struct {
 	returnSlots chan struct{} // the bank return's reserve
 	shed        atomic.Int64
 	access      *accessLogger
+
+	velocity     *velocity     // card declines across orders (velocity.go)
+	apiFailures  *authThrottle // wrong API keys per IP
+	linkFailures *authThrottle // bad link signatures per IP
 }
 
 // New checks opts, registers every merchant with the store and builds the routes.
@@ -192,6 +205,8 @@ func New(opts Options) (*Server, error) {
 	}
 
 	s.cspReports = newCSPReportLimiter()
+	s.velocity = newVelocity(opts.CardHashKey)
+	s.apiFailures, s.linkFailures = newAuthThrottle(opts.AuthFailures), newAuthThrottle(opts.AuthFailures)
 	s.secureCookies = pub.Scheme == "https"
 	if s.secureCookies && opts.HSTSMaxAge >= 0 {
 		maxAge := opts.HSTSMaxAge

@@ -59,6 +59,10 @@ type Config struct {
 	// HSTSMaxAge is the Strict-Transport-Security max-age on an https public URL; 0 is
 	// the checkout's default (a year), negative sends none.
 	HSTSMaxAge time.Duration
+	// CodeForHashKey is the AES-256 key (CodeForHashKeySize raw bytes) that seals Moka's
+	// CodeForHash in the database. Empty: the checkout keeps a random key in a file
+	// beside the database (<db>.key).
+	CodeForHashKey Secret
 	// MetricsAddr is where /metrics is served (Prometheus), host:port; "" turns it off.
 	// It is a listen address of its own: metrics never share the public one.
 	MetricsAddr string
@@ -82,6 +86,9 @@ type Dashboard struct {
 
 // MinSessionKeyLen is the shortest dashboard session key accepted, in bytes.
 const MinSessionKeyLen = 32
+
+// CodeForHashKeySize is the length of server.code_for_hash_key once decoded, in bytes.
+const CodeForHashKeySize = 32
 
 // Sandbox is the in-process Moka sandbox, served on its own origin like the real bank.
 type Sandbox struct {
@@ -112,8 +119,19 @@ type Merchant struct {
 	ReturnURLPrefixes []string
 	Installments      []int // nil means single payment only
 	BrandColor        string
-	WebhookURL        string
-	WebhookSecret     Secret
+	// Velocity are the card form's decline limits per hour; 0 = the checkout's default,
+	// -1 = off.
+	Velocity      Velocity
+	WebhookURL    string
+	WebhookSecret Secret
+}
+
+// Velocity limits the declined cards counted per hour at one merchant (key velocity).
+type Velocity struct {
+	CardIP   int `yaml:"card_ip"`  // one card from one IP
+	Card     int `yaml:"card"`     // one card from any IP
+	IP       int `yaml:"ip"`       // any card from one IP
+	Merchant int `yaml:"merchant"` // any card at the merchant
 }
 
 // Moka is where and as whom a merchant talks to Moka.
@@ -213,6 +231,8 @@ type fileServer struct {
 	TrustProxyHeaders  bool     `yaml:"trust_proxy_headers"`
 	MaxInFlight        int      `yaml:"max_in_flight"`
 	HSTSMaxAge         duration `yaml:"hsts_max_age"`
+	CodeForHashKeyEnv  string   `yaml:"code_for_hash_key_env"`
+	CodeForHashKeyFile string   `yaml:"code_for_hash_key_file"`
 }
 
 type fileSandbox struct {
@@ -240,6 +260,7 @@ type fileMerchant struct {
 	ReturnURLPrefixes []string `yaml:"return_url_prefixes"`
 	Installments      []int    `yaml:"installments"`
 	BrandColor        string   `yaml:"brand_color"`
+	Velocity          Velocity `yaml:"velocity"`
 	WebhookURL        string   `yaml:"webhook_url"`
 	WebhookSecretEnv  string   `yaml:"webhook_secret_env"`
 	WebhookSecretFile string   `yaml:"webhook_secret_file"`

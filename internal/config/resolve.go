@@ -1,6 +1,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"strconv"
@@ -81,7 +83,8 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 	if logLevel == "" {
 		logLevel = defaultLogLevel
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+	var err error
+	if err = c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return nil, fmt.Errorf("server.log_level: %q is not one of debug, info, warn, error", logLevel)
 	}
 	if err := applyEnv(c, getenv); err != nil {
@@ -91,6 +94,9 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 	fillDefaults(c)
 
 	secrets := secretSource{getenv: getenv, readFile: readFile}
+	if c.CodeForHashKey, err = readCodeForHashKey(secrets, s); err != nil {
+		return nil, err
+	}
 	keys, err := secrets.read("dashboard.session_keys", f.Dashboard.SessionKeysEnv, f.Dashboard.SessionKeysFile, false)
 	if err != nil {
 		return nil, err
@@ -114,6 +120,28 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 	return c, nil
 }
 
+// readCodeForHashKey reads server.code_for_hash_key: 32 bytes written as 64 hex digits
+// (openssl rand -hex 32) or in standard base64 (openssl rand -base64 32). It returns the
+// raw bytes, or "" when the key is not configured.
+func readCodeForHashKey(secrets secretSource, s fileServer) (Secret, error) {
+	const key = "server.code_for_hash_key"
+	text, err := secrets.read(key, s.CodeForHashKeyEnv, s.CodeForHashKeyFile, false)
+	if err != nil || text == "" {
+		return "", err
+	}
+	v := text.Value()
+	raw, err := hex.DecodeString(v)
+	if err != nil || len(v) != 2*CodeForHashKeySize {
+		raw, err = base64.StdEncoding.DecodeString(v)
+	}
+	if err != nil || len(raw) != CodeForHashKeySize {
+		// Never the value itself, not even its length.
+		return "", fmt.Errorf("%s: want %d bytes written as %d hex digits or in base64 (openssl rand -hex %d)",
+			key, CodeForHashKeySize, 2*CodeForHashKeySize, CodeForHashKeySize)
+	}
+	return Secret(raw), nil
+}
+
 func resolveMerchant(key string, fm fileMerchant, secrets secretSource) (Merchant, error) {
 	m := Merchant{
 		ID:                fm.ID,
@@ -122,6 +150,7 @@ func resolveMerchant(key string, fm fileMerchant, secrets secretSource) (Merchan
 		ReturnURLPrefixes: fm.ReturnURLPrefixes,
 		Installments:      fm.Installments,
 		BrandColor:        fm.BrandColor,
+		Velocity:          fm.Velocity,
 		WebhookURL:        fm.WebhookURL,
 		Moka: Moka{
 			BaseURL:       trimURL(fm.Moka.BaseURL),

@@ -86,6 +86,9 @@ func (c *Config) Validate() error {
 		// Reconciliation must not give up on an attempt whose Moka call is still running.
 		add("server.moka_timeout", "must be shorter than server.bank_session_timeout (%s), got %s", c.BankSessionTimeout, c.MokaTimeout)
 	}
+	if k := c.CodeForHashKey; k != "" && len(k.Value()) != CodeForHashKeySize {
+		add("server.code_for_hash_key", "must be %d bytes", CodeForHashKeySize)
+	}
 	if c.ReconcileInterval < 0 {
 		add("server.reconcile_interval", "must be 0 (off) or positive, got %s", c.ReconcileInterval)
 	}
@@ -189,6 +192,14 @@ func (m *Merchant) validate(key string) []error {
 			add(k, "%d is listed twice", n)
 		}
 		seen[n] = true
+	}
+	for _, v := range []struct {
+		key string
+		n   int
+	}{{"card_ip", m.Velocity.CardIP}, {"card", m.Velocity.Card}, {"ip", m.Velocity.IP}, {"merchant", m.Velocity.Merchant}} {
+		if v.n < -1 {
+			add("velocity."+v.key, "%d: use a count per hour, 0 for the default or -1 for no limit", v.n)
+		}
 	}
 	if m.BrandColor != "" && !brandColorRE.MatchString(m.BrandColor) {
 		add("brand_color", "%q is not a #RRGGBB colour", m.BrandColor)

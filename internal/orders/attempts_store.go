@@ -42,6 +42,10 @@ func loadAttempts(ctx context.Context, q querier, where string, args ...any) ([]
 			return nil, err
 		}
 		a.NotCounted = !counted
+		// Stored sealed (v1:...) by a store with a key, or plain from before: see seal.go.
+		if a.CodeForHash, err = sealerOf(q).open(a.ID, a.CodeForHash); err != nil {
+			return nil, fmt.Errorf("open code_for_hash: %w", err)
+		}
 		if a.CreatedAt, err = parseTime(created); err != nil {
 			return nil, err
 		}
@@ -145,9 +149,14 @@ func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash, bank
 		return fmt.Errorf("mark attempt %s redirected: %w", attemptID,
 			newError(CodeInvalidTransition, "code_for_hash", "an attempt cannot be redirected without a CodeForHash"))
 	}
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	// Sealed with the attempt's id: the stored value opens for this attempt only.
+	stored, err := s.seal.seal(attemptID, codeForHash)
+	if err != nil {
+		return fmt.Errorf("mark attempt %s redirected: %w", attemptID, err)
+	}
+	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, code_for_hash = ?, bank_url = ?
-			WHERE id = ? AND status = ?`, AttemptRedirected, codeForHash, bankURL, attemptID, AttemptCreated)
+			WHERE id = ? AND status = ?`, AttemptRedirected, stored, bankURL, attemptID, AttemptCreated)
 		if err != nil {
 			return err
 		}

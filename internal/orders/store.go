@@ -62,6 +62,10 @@ type Options struct {
 	// duration (begin to commit, fsync included) and how many writes it held: for metrics.
 	// It must not block.
 	OnCommit func(d time.Duration, writes int)
+	// SealKey, when set (SealKeySize bytes), seals every CodeForHash the store writes
+	// with AES-256-GCM and opens it on every read (see seal.go); plain values written
+	// before are still read. nil: CodeForHash is stored as it is.
+	SealKey []byte
 }
 
 // Store keeps orders and their history in one SQLite file. It is safe for concurrent use.
@@ -73,6 +77,7 @@ type Store struct {
 	now      func() time.Time
 	maxBatch int
 	onCommit func(time.Duration, int)
+	seal     *sealer // nil: CodeForHash is stored plain
 
 	mu      sync.RWMutex // guards closed against sends on writes
 	closed  bool
@@ -126,17 +131,28 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
+	var seal *sealer
+	if opt.SealKey != nil {
+		var err error
+		if seal, err = newSealer(opt.SealKey); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
 	w, err := openPool(writerDriverName, path+"?"+writeParams+busy, 1)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{w: w, path: path, now: func() time.Time { return now().UTC() }, maxBatch: opt.MaxBatch, onCommit: opt.OnCommit}
+	s := &Store{w: w, path: path, now: func() time.Time { return now().UTC() }, maxBatch: opt.MaxBatch, onCommit: opt.OnCommit, seal: seal}
 	// The schema is made (and WAL mode switched on) by the writer before any reader opens.
 	if err := s.checkPragmas(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.checkSealKey(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -155,6 +171,9 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.r = r
+	if seal != nil {
+		sealers.Store(querier(r), seal)
+	}
 	s.writes = make(chan *write, opt.WriteQueue)
 	s.stopped = make(chan struct{})
 	go s.commitLoop()
@@ -187,6 +206,7 @@ func (s *Store) Close() error {
 	close(s.writes)
 	s.mu.Unlock()
 	<-s.stopped
+	sealers.Delete(querier(s.r))
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -285,6 +305,15 @@ func (s *Store) withTx(ctx context.Context, fn txFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.seal != nil {
+		// Attempts read inside the write open their CodeForHash with this store's key.
+		inner := fn
+		fn = func(ctx context.Context, tx *sql.Tx) error {
+			sealers.Store(querier(tx), s.seal)
+			defer sealers.Delete(querier(tx))
+			return inner(ctx, tx)
+		}
+	}
 	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	s.mu.RLock()
 	if s.closed {
@@ -311,6 +340,10 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
+	}
+	if s.seal != nil {
+		sealers.Store(querier(tx), s.seal)
+		defer sealers.Delete(querier(tx))
 	}
 	err = fn(tx)
 	// A read transaction has nothing to keep; ending it releases the snapshot.

@@ -17,6 +17,12 @@
 //     order cannot be paid twice, and Moka is not asked about it again;
 //   - no answer: left for the next pass.
 //
+// An attempt still created never gave the buyer a bank URL: the process stopped while the
+// 3-D start call was at Moka. The buyer cannot finish it, so Moka is asked about it as
+// soon as UnsentAfter has passed (longer than a Moka call lasts), not After. No payment,
+// a failed one, or one still pending (a 3-D session nobody was sent to) ends it
+// abandoned, and it does not use up one of the buyer's attempts; the order is open again.
+//
 // It also expires overdue open orders, settles merchant actions whose Moka answer was lost
 // (and refund requests, once Moka completes them) from Moka's records (a capture Moka
 // holds for another amount is flagged and held the same way), sweeps Moka's payment list
@@ -29,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +66,10 @@ type Reconciler struct {
 	// After is how old an unfinished attempt must be before Moka is asked: longer than
 	// the bank keeps a 3-D session open, so the buyer can no longer finish it.
 	After time.Duration
+	// UnsentAfter is how old an attempt that never got its bank URL (still created: the
+	// process stopped during the 3-D start call) must be before Moka is asked: longer
+	// than a Moka call may last, so the call is over. 0, or more than After, = After.
+	UnsentAfter time.Duration
 	// GiveUp is how old an attempt Moka still reports pending may get before it is
 	// abandoned, so that its order can be paid again; 0 = 1h.
 	GiveUp time.Duration
@@ -135,10 +146,15 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	now := r.Now()
-	stale, err := r.Store.StaleAttempts(ctx, now.Add(-r.After))
+	// Created attempts are due after UnsentAfter, those at the bank after After.
+	atBank := now.Add(-r.After)
+	stale, err := r.Store.StaleAttempts(ctx, now.Add(-r.unsentAfter()))
 	if err != nil {
 		return rep, err
 	}
+	stale = slices.DeleteFunc(stale, func(a orders.Attempt) bool {
+		return a.Status != orders.AttemptCreated && !a.CreatedAt.Before(atBank)
+	})
 	watched, err := r.Store.AbandonedAttempts(ctx, CodePendingTimeout, now.Add(-r.watch()))
 	if err != nil {
 		return rep, err
@@ -183,6 +199,13 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
+func (r *Reconciler) unsentAfter() time.Duration {
+	if r.UnsentAfter > 0 && r.UnsentAfter < r.After {
+		return r.UnsentAfter
+	}
+	return r.After
+}
+
 func (r *Reconciler) giveUp() time.Duration {
 	if r.GiveUp > 0 {
 		return r.GiveUp
@@ -220,6 +243,9 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 		return settledNothing, fmt.Errorf("no Moka client for merchant %s", o.MerchantID)
 	}
 	watched := a.Status == orders.AttemptAbandoned
+	// An attempt that never got its bank URL (the process stopped mid-call) was not the
+	// buyer's doing: however it ends, it does not use up one of their attempts.
+	unsent := a.Status == orders.AttemptCreated
 	res, err := client.PaymentDetail(ctx, moka.PaymentDetailRequest{OtherTrxCode: a.OtherTrxCode})
 	var me *moka.Error
 	switch {
@@ -227,10 +253,8 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 		if watched {
 			return settledNothing, nil
 		}
-		// An attempt that never got its bank URL (the process stopped mid-call) was not
-		// the buyer's doing: it does not use up one of their attempts.
 		return r.abandon(ctx, a, orders.Failure{ResultCode: CodeAbandoned,
-			ResultMessage: "Moka holds no payment for this attempt", NotCounted: a.Status == orders.AttemptCreated})
+			ResultMessage: "Moka holds no payment for this attempt", NotCounted: unsent})
 	case err != nil:
 		return settledNothing, fmt.Errorf("ask Moka: %w", err)
 	}
@@ -240,15 +264,16 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 		return settledNothing, nil
 	case d.TrxStatus == moka.TrxStatusFailed:
 		return r.abandon(ctx, a, orders.Failure{ResultCode: CodeAbandoned,
-			ResultMessage: "Moka reports the payment failed: " + strings.TrimSpace(firstMessage(res))})
+			ResultMessage: "Moka reports the payment failed: " + strings.TrimSpace(firstMessage(res)), NotCounted: unsent})
 	case d.TrxStatus != moka.TrxStatusSuccess:
 		// Pending: the buyer may still be at the bank. Only after GiveUp is the order
-		// freed; the attempt is then watched in case the bank still takes the money.
-		if now.Sub(a.CreatedAt) < r.giveUp() {
+		// freed; the attempt is then watched in case the bank still takes the money. A
+		// buyer never sent to the bank cannot finish there: that order is freed at once.
+		if !unsent && now.Sub(a.CreatedAt) < r.giveUp() {
 			return settledNothing, nil
 		}
 		return r.abandon(ctx, a, orders.Failure{ResultCode: CodePendingTimeout,
-			ResultMessage: "Moka still reported the payment pending"})
+			ResultMessage: "Moka still reported the payment pending", NotCounted: unsent})
 	}
 	if reason, err := matches(d, o); err != nil {
 		// The bank took money, but not what the order asked for: a person must look. The
@@ -256,9 +281,10 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 		// on hold, so Moka is not asked about it on every pass.
 		return r.hold(ctx, o, a, reason, err.Error())
 	}
-	if a.Status == orders.AttemptCreated {
+	if unsent || a.CodeForHash == "" {
 		// No CodeForHash was stored, so the store cannot record a success for it; a paid
 		// payment here means the process stopped between Moka's answer and our commit.
+		// (A watched attempt abandoned while still created has none either.)
 		return r.hold(ctx, o, a, orders.ReviewPaidUnrecorded,
 			fmt.Sprintf("Moka reports %s paid for attempt %s (Moka reference %s), which never got its bank URL: no bank return can be verified for it",
 				d.Amount.Decimal.StringFixed(2), a.ID, a.OtherTrxCode))

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-//go:embed app.css brand.js card.js frame.js result.js embed.js dashboard.css copy.js
+//go:embed app.css brand.js card.js frame.js result.js embed.js dashboard.css copy.js favicon.svg
 var files embed.FS
 
 // prefix is where the checkout server mounts Handler.
@@ -78,6 +78,8 @@ func contentType(name string) string {
 		return "text/css; charset=utf-8"
 	case ".js":
 		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
 	default:
 		return "application/octet-stream"
 	}
@@ -108,7 +110,8 @@ func Integrity(name string) string {
 // Handler serves the embedded files. Hashed names ("/static/app.3f9a2c1b.css") are cached
 // for a year as immutable; plain names ("/static/embed.js", the stable URL merchants put in
 // their pages) for five minutes. Every file may be loaded cross-origin, because embed.js runs
-// on merchant pages. Anything else is 404.
+// on merchant pages. GET and HEAD are answered (HEAD with the headers and no body); anything
+// else is 405, an unknown file 404.
 func Handler() http.Handler {
 	return http.HandlerFunc(serve)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var assetNames = []string{"app.css", "brand.js", "card.js", "frame.js", "result.js", "embed.js", "dashboard.css", "copy.js"}
+var assetNames = []string{"app.css", "brand.js", "card.js", "frame.js", "result.js", "embed.js", "dashboard.css", "copy.js", "favicon.svg"}
 
 func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, string) {
 	t.Helper()
@@ -31,7 +32,7 @@ func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, strin
 func TestPathIsHashedAndServedImmutable(t *testing.T) {
 	srv := httptest.NewServer(Handler())
 	defer srv.Close()
-	hashed := regexp.MustCompile(`^/static/[a-z]+\.[0-9a-f]{8}\.(css|js)$`)
+	hashed := regexp.MustCompile(`^/static/[a-z]+\.[0-9a-f]{8}\.(css|js|svg)$`)
 	for _, name := range assetNames {
 		t.Run(name, func(t *testing.T) {
 			p := Path(name)
@@ -65,6 +66,7 @@ func TestContentTypes(t *testing.T) {
 		{"app.css", "text/css; charset=utf-8"},
 		{"card.js", "text/javascript; charset=utf-8"},
 		{"embed.js", "text/javascript; charset=utf-8"},
+		{"favicon.svg", "image/svg+xml"},
 	}
 	for _, tt := range tests {
 		resp, _ := get(t, srv, Path(tt.name))
@@ -97,6 +99,16 @@ func TestOnlyGetAndHead(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+
+	// HEAD answers what GET would, without the body.
+	resp, err = http.Head(srv.URL + Path("app.css"))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, body)
+	assert.Equal(t, "text/css; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, strconv.Itoa(len(mustRead(t, "app.css"))), resp.Header.Get("Content-Length"))
 }
 
 func TestRevalidationByETag(t *testing.T) {

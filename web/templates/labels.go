@@ -23,6 +23,8 @@ type labels struct {
 	Redirecting    string
 	Amount         string
 	Order          string
+	BankDetail     string
+	BackToShop     string
 
 	// Messages card.js shows before the form is sent; the server checks the same rules.
 	ErrRequired   string
@@ -57,6 +59,8 @@ var labelSets = map[string]labels{
 		Redirecting:    "Birkaç saniye içinde yönlendirileceksiniz.",
 		Amount:         "Tutar",
 		Order:          "Sipariş",
+		BankDetail:     "Bankanın yanıtı",
+		BackToShop:     "Mağazaya dön",
 		ErrRequired:    "Bu alan zorunludur.",
 		ErrCardNumber:  "Kart numarası geçersiz.",
 		ErrExpMonth:    "Ay 01 ile 12 arasında olmalıdır.",
@@ -86,6 +90,8 @@ var labelSets = map[string]labels{
 		Redirecting:    "You will be redirected in a few seconds.",
 		Amount:         "Amount",
 		Order:          "Order",
+		BankDetail:     "The bank's answer",
+		BackToShop:     "Back to the shop",
 		ErrRequired:    "This field is required.",
 		ErrCardNumber:  "The card number is not valid.",
 		ErrExpMonth:    "The month must be between 01 and 12.",

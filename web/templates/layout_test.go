@@ -54,7 +54,7 @@ func TestNoInlineScriptsOrStyles(t *testing.T) {
 }
 
 func TestAssetURLsAreHashed(t *testing.T) {
-	hashed := regexp.MustCompile(`^/static/[a-z]+\.[0-9a-f]{8}\.(css|js)$`)
+	hashed := regexp.MustCompile(`^/static/[a-z]+\.[0-9a-f]{8}\.(css|js|svg)$`)
 	for name, c := range pages() {
 		t.Run(name, func(t *testing.T) {
 			doc := render(t, c)

@@ -43,6 +43,9 @@ type ResultPage struct {
 	Heading, Message, Amount string
 	ContinueURL              string // merchant return_url (already with ?order=&status=), or ""
 	RetryURL                 string // when the buyer may try again, else ""
+	Failed                   bool   // the attempt failed (Message already says why, in our words)
+	BankDetail               string // the bank's own text of a failure, shown as a detail, or ""
+	ShopURL                  string // after a failure with no ContinueURL: cancel_url, else return_url, or ""
 }
 
 // MessagePage is a plain page for errors and notices (not found, expired, forbidden link,

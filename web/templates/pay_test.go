@@ -51,7 +51,11 @@ func TestPayFieldsHaveLabelsAndAutocomplete(t *testing.T) {
 			label := doc.Find(`label[for="` + tt.id + `"]`)
 			require.Equal(t, 1, label.Length(), "visible label")
 			assert.NotEmpty(t, label.Text())
-			assert.Equal(t, tt.id+"-error", el.AttrOr("aria-describedby", ""))
+			wantDescribed := tt.id + "-error"
+			if tt.id == "cvc" {
+				wantDescribed = "cvc-hint cvc-error" // the hint is visible text, not a title
+			}
+			assert.Equal(t, wantDescribed, el.AttrOr("aria-describedby", ""))
 			assert.Equal(t, 1, doc.Find("#"+tt.id+"-error.field-error").Length())
 		})
 	}
