@@ -43,8 +43,8 @@ type Merchant struct {
 	// Velocity limits the card declines counted per hour (velocity.go); zero fields
 	// take the defaults.
 	Velocity      VelocityLimits
-	WebhookURL    string // kept for later; unused now
-	WebhookSecret string // kept for later; unused now
+	WebhookURL    string // where the webhook worker (internal/webhook) delivers the merchant's events
+	WebhookSecret string // whsec_ secret(s) that sign them; two, space-separated, during a rotation
 }
 
 // Options configure a Server. Store and at least one merchant are required.
