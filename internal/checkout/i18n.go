@@ -291,3 +291,32 @@ const (
 	msgReasonNotPermitted = "reason_not_permitted"
 	msgReasonBankDown     = "reason_bank_down"
 )
+
+// The installment table's texts (installments.go).
+const (
+	msgSinglePaymentTotal = "single_payment_total"
+	msgInstallmentTotal   = "installment_total"
+	msgCardInstallments   = "card_installments"
+	errInstallmentCard    = "err_installment_card"
+)
+
+func init() {
+	for lang, m := range map[string]map[string]string{
+		"en": {
+			msgSinglePaymentTotal: "Single payment: %s",
+			msgInstallmentTotal:   "%d × %s = %s",
+			msgCardInstallments:   "Installment options of your card",
+			errInstallmentCard:    "Your card's bank does not offer this installment count. Choose one of the options below.",
+		},
+		"tr": {
+			msgSinglePaymentTotal: "Tek çekim: %s",
+			msgInstallmentTotal:   "%d × %s = %s",
+			msgCardInstallments:   "Kartınızın taksit seçenekleri",
+			errInstallmentCard:    "Kartınızın bankası bu taksit sayısını sunmuyor. Aşağıdaki seçeneklerden birini seçin.",
+		},
+	} {
+		for k, v := range m {
+			messages[lang][k] = v
+		}
+	}
+}

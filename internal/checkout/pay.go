@@ -146,16 +146,34 @@ func (s *Server) payVM(pc *payContext, selected int) templates.PayPage {
 		CancelURL:   o.CancelURL,
 	}
 	counts := installmentsFor(o, pc.merchant)
+	if len(counts) > 1 {
+		// The card page's script asks which of these the card's bank offers.
+		vm.InstallmentsURL = "/pay/" + url.PathEscape(o.ID) + "/installments" + embedQuery(pc.embedded, pc.origin)
+		vm.InstallmentsNote = tr(pc.lang, msgCardInstallments)
+	}
 	if !containsInt(counts, selected) {
 		selected = counts[0]
 	}
 	for _, n := range counts {
-		label := tr(pc.lang, msgInstallmentCount, n)
-		if n == 1 {
-			label = tr(pc.lang, msgSinglePayment)
-		}
-		vm.Installments = append(vm.Installments, templates.Installment{Count: n, Label: label, Selected: n == selected})
+		vm.Installments = append(vm.Installments, templates.Installment{Count: n, Label: s.installmentLabel(pc, n, nil), Selected: n == selected})
 	}
+	return vm
+}
+
+// payVMTable is payVM with the card's bank table in place of the order's counts: only
+// the options the card can take, each with its monthly amount and total. An empty table
+// keeps the order's counts.
+func (s *Server) payVMTable(pc *payContext, selected int, table []installmentOption) templates.PayPage {
+	vm := s.payVM(pc, selected)
+	if len(table) == 0 {
+		return vm
+	}
+	vm.Installments = vm.Installments[:0:0]
+	for _, o := range table {
+		vm.Installments = append(vm.Installments, templates.Installment{Count: o.Count, Label: s.installmentLabel(pc, o.Count, &o),
+			Selected: o.Count == selected, Monthly: o.Monthly.StringFixed(2), Total: o.Total.StringFixed(2)})
+	}
+	vm.TableChecked = true
 	return vm
 }
 

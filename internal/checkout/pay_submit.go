@@ -58,6 +58,15 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 	}
 
 	ctx := c.Request().Context()
+	// A count the card's bank does not offer is refused here, not declined by the bank
+	// after an attempt was used up.
+	if table, refused := s.checkInstallments(ctx, pc, card); refused {
+		vm := s.payVMTable(pc, card.Installments, table)
+		vm.CardHolder, vm.ExpMonth, vm.ExpYear = card.Holder, fmt.Sprintf("%02d", card.ExpMonth), strconv.Itoa(card.ExpYear)
+		vm.Errors = map[string]string{"installments": tr(pc.lang, errInstallmentCard)}
+		vm.Alert = tr(pc.lang, msgFixErrors)
+		return s.render(c, pc.merchant, http.StatusUnprocessableEntity, templates.Pay(vm))
+	}
 	attempt := &orders.Attempt{
 		Installments: card.Installments,
 		CardHolder:   card.Holder,

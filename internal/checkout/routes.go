@@ -26,6 +26,7 @@ func (s *Server) routes() {
 
 	e.GET("/pay/:order", s.handlePayPage)
 	e.POST("/pay/:order", s.handlePaySubmit)
+	e.GET("/pay/:order/installments", s.handleInstallments)
 	// The bank posts the buyer's browser here cross-site, with no cookie: the attempt id in
 	// the path is the only key, and this path alone is exempt from form checks.
 	e.Match([]string{http.MethodGet, http.MethodPost}, returnRoute, s.handleReturn)

@@ -264,7 +264,7 @@ func (s *Server) newMerchant(cfg Merchant) (*merchant, error) {
 		Merchant:    cfg,
 		keyHash:     key,
 		bankOrigins: bankOrigins(cfg),
-		moka:        client,
+		moka:        newTablePayer(client, s.now), // the 3-D calls, and the installment tables cached
 		ops:         client,
 	}, nil
 }

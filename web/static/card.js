@@ -139,5 +139,49 @@
     }
   });
 
+  // The installment table: once the first 6 digits are typed, ask the checkout which of
+  // the order's counts the card's bank offers and at what total. Only those 6 digits
+  // leave the page; without an answer the order's own options stay.
+  var select = $("installments"), note = $("installments-note");
+  var tableURL = select && select.dataset.tableUrl;
+  var original = select ? Array.prototype.map.call(select.options, function (o) {
+    return { installments: parseInt(o.value, 10), label: o.textContent };
+  }) : [];
+  var askedBin = "";
+
+  function showOptions(options, checked) {
+    var keep = select.value;
+    while (select.firstChild) select.removeChild(select.firstChild);
+    options.forEach(function (o) {
+      var opt = document.createElement("option");
+      opt.value = String(o.installments);
+      opt.textContent = o.label;
+      if (o.total) { opt.dataset.monthly = o.monthly; opt.dataset.total = o.total; }
+      if (opt.value === keep) opt.selected = true;
+      select.appendChild(opt);
+    });
+    if (note) note.hidden = !checked;
+  }
+
+  function onBin() {
+    var bin = digits(number.value).slice(0, 6);
+    if (bin.length < 6) {
+      if (askedBin) { askedBin = ""; showOptions(original, false); }
+      return;
+    }
+    if (bin === askedBin || !window.fetch) return;
+    askedBin = bin;
+    var sep = tableURL.indexOf("?") < 0 ? "?" : "&";
+    fetch(tableURL + sep + "bin=" + bin, { credentials: "omit", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (t) {
+        if (askedBin !== bin) return; // the buyer typed another card meanwhile
+        if (t && t.checked && t.options && t.options.length) showOptions(t.options, true);
+        else showOptions(original, false);
+      })
+      .catch(function () { if (askedBin === bin) showOptions(original, false); });
+  }
+  if (number && tableURL) number.addEventListener("input", onBin);
+
   if (number && number.value) onNumberInput();
 })();

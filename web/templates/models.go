@@ -17,8 +17,11 @@ type Page struct {
 // Installment is one option of the installments select.
 type Installment struct {
 	Count    int
-	Label    string
+	Label    string // "3 taksit", or with the bank's table "3 × 50,00 TL = 150,00 TL"
 	Selected bool
+	// Monthly and Total are decimal strings ("50.00") when the card's bank table was
+	// read, else "".
+	Monthly, Total string
 }
 
 // PayPage is the card form. The card number and CVC are deliberately absent: they are never
@@ -29,6 +32,9 @@ type PayPage struct {
 	Action                        string // form action URL
 	FormToken                     string
 	Installments                  []Installment     // len <= 1: no choice shown, hidden installments=1
+	InstallmentsURL               string            // the card's bank table for card.js (?bin=); "" without a choice
+	InstallmentsNote              string            // says the options shown are the card's
+	TableChecked                  bool              // Installments come from the card's bank table
 	CardHolder, ExpMonth, ExpYear string            // echoed back after an error (not a holder with 12+ digits: holderValue); card number and CVC NEVER
 	Errors                        map[string]string // form field name -> message
 	Alert                         string            // general message, e.g. a declined card

@@ -113,6 +113,24 @@
 // DELETE clears it; GET reads it. Each answers the fault in force as JSON. A browser
 // request from another origin is refused.
 //
+// # Installment tables (DoCalcPaymentTable)
+//
+// DoCalcPaymentTable answers, for a BIN (6 to 8 digits) and an OrderAmount, one bank
+// group with a row for every count from 1 to 12 (CommissionType CreditCard, or
+// ForeingCurrency for a single payment outside TL); a count not offered has
+// DealerCommissionRate -1 and zero amounts, as Moka writes it. The table (BankTables):
+//
+//	BIN prefix  bank            offers (commission rate)          test card
+//	418344      SANDBOX-AXESS   1 (0%), 2 (2%), 3 (2%), 6 (3%)    4183441122223339 (success)
+//	482489      SANDBOX-SINGLE  1 only                            4824894728063019 (no installments)
+//	999999      -               BinNumberNotFound                 -
+//	any other   GENEL           1 to 12, 1.5% per count beyond 1  -
+//
+// The dealer's MaxInstallments also applies (demo-single: 1 only), and outside TL only a
+// single payment is offered. With IsIncludedCommissionAmount 1 the commission is added to
+// Amount (the buyer pays it); with 0 Amount is the OrderAmount and the commission is the
+// dealer's. PerInstallmentAmount is Amount / count rounded to kuruş. EXAmount answers EX.
+//
 // Card numbers and CVCs are used only to pick an outcome; a payment keeps the first
 // six and last four digits.
 package sandbox

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 		moka.PathVoid:                 s.handleVoid,
 		moka.PathPaymentTrxList:       s.handleTrxList,
 		moka.PathDealerPaymentTrxList: s.handleDetail,
+		moka.PathCalcPaymentTable:     s.handlePaymentTable,
 	} {
 		m.HandleFunc("POST "+path, s.service(h))
 		s.services[path] = true
