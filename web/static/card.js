@@ -61,6 +61,19 @@
     }
     if (brandEl) brandEl.textContent = brand ? brand.name : "";
     form.dataset.brand = brand ? brand.id : "";
+    showMark(brand ? brand.id : "");
+  }
+
+  // A brand with a mark shows it in place of its name; the name stays for screen readers
+  // (the marks are aria-hidden).
+  var marks = form.querySelectorAll(".brand-marks img");
+  function showMark(id) {
+    var shown = false;
+    Array.prototype.forEach.call(marks, function (img) {
+      img.hidden = img.dataset.brand !== id;
+      if (!img.hidden) shown = true;
+    });
+    if (brandEl) brandEl.classList.toggle("visually-hidden", shown);
   }
 
   function setError(input, text) {
@@ -73,10 +86,12 @@
 
   function check(input) {
     var v = input.value.trim(), d = digits(input.value);
-    if (v === "") return setError(input, msg.msgRequired);
+    // An empty field gets the server's message for that field; only the name has no
+    // other rule, so its message is the "required" one.
     switch (input.id) {
       case "card_number":
-        return setError(input, d.length >= 12 && d.length <= 19 && luhn(d) ? "" : msg.msgCardNumber);
+        if (d.length < 12 || d.length > 19) return setError(input, msg.msgCardLength);
+        return setError(input, luhn(d) ? "" : msg.msgCardNumber);
       case "exp_month":
         var m = parseInt(v, 10);
         return setError(input, m >= 1 && m <= 12 ? "" : msg.msgExpMonth);
@@ -91,7 +106,7 @@
         if (amex) return setError(input, /^\d{4}$/.test(v) ? "" : msg.msgCvcAmex);
         return setError(input, /^\d{3}$/.test(v) ? "" : msg.msgCvc);
     }
-    return setError(input, "");
+    return setError(input, v === "" ? msg.msgRequired : "");
   }
 
   var fields = [holder, number, month, year, cvc].filter(Boolean);

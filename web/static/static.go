@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-//go:embed app.css brand.js card.js frame.js result.js embed.js dashboard.css copy.js favicon.svg
+//go:embed app.css brand.js card.js frame.js result.js embed.js dashboard.css copy.js favicon.svg visa.svg mastercard.svg troy.svg amex.svg
 var files embed.FS
 
 // prefix is where the checkout server mounts Handler.

@@ -17,7 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var assetNames = []string{"app.css", "brand.js", "card.js", "frame.js", "result.js", "embed.js", "dashboard.css", "copy.js", "favicon.svg"}
+var assetNames = []string{"app.css", "brand.js", "card.js", "frame.js", "result.js", "embed.js", "dashboard.css", "copy.js", "favicon.svg",
+	"visa.svg", "mastercard.svg", "troy.svg", "amex.svg"}
 
 func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, string) {
 	t.Helper()

@@ -26,14 +26,26 @@ type labels struct {
 	BankDetail     string
 	BackToShop     string
 
-	// Messages card.js shows before the form is sent; the server checks the same rules.
-	ErrRequired   string
+	// Messages card.js shows before the form is sent. The server checks the same rules and
+	// says the same words: each is, word for word, the text of one of the server's card form
+	// messages in internal/checkout/i18n.go (named beside it), and a test holds the pairs
+	// equal. The template package cannot import the checkout's texts (the checkout imports
+	// it), hence the copy.
+	//
+	// ErrRequired is for an empty name on the card (err_card_holder); every other field
+	// left empty gets its own message below, as it does from the server.
+	ErrRequired string
+	// ErrCardNumber is for a number failing the Luhn check (err_card_luhn), ErrCardLength
+	// for one that is not 12 to 19 digits (err_card_number).
 	ErrCardNumber string
-	ErrExpMonth   string
-	ErrExpYear    string
-	ErrExpPast    string
-	ErrCVC        string
-	ErrCVCAmex    string
+	ErrCardLength string
+	// ErrExpMonth is err_exp_month, ErrExpYear err_exp_year, ErrExpPast err_expired,
+	// ErrCVC err_cvc3 and ErrCVCAmex err_cvc4.
+	ErrExpMonth string
+	ErrExpYear  string
+	ErrExpPast  string
+	ErrCVC      string
+	ErrCVCAmex  string
 }
 
 // labelSets is keyed by language; "tr" is the default for anything unknown.
@@ -61,13 +73,14 @@ var labelSets = map[string]labels{
 		Order:          "Sipariş",
 		BankDetail:     "Bankanın yanıtı",
 		BackToShop:     "Mağazaya dön",
-		ErrRequired:    "Bu alan zorunludur.",
-		ErrCardNumber:  "Kart numarası geçersiz.",
-		ErrExpMonth:    "Ay 01 ile 12 arasında olmalıdır.",
-		ErrExpYear:     "Yılı dört hane olarak girin.",
-		ErrExpPast:     "Kartın son kullanma tarihi geçmiş.",
-		ErrCVC:         "CVC 3 haneli olmalıdır.",
-		ErrCVCAmex:     "American Express kartlarında CVC 4 hanelidir.",
+		ErrRequired:    "Kart üzerindeki adı girin.",
+		ErrCardNumber:  "Bu kart numarası geçerli değil. Yazım hatası olup olmadığını kontrol edin.",
+		ErrCardLength:  "12 ile 19 haneli bir kart numarası girin.",
+		ErrExpMonth:    "Son kullanma ayını girin (1-12).",
+		ErrExpYear:     "Son kullanma yılını girin.",
+		ErrExpPast:     "Bu kartın süresi dolmuş.",
+		ErrCVC:         "3 haneli güvenlik kodunu girin.",
+		ErrCVCAmex:     "4 haneli güvenlik kodunu girin.",
 	},
 	"en": {
 		CardHolder:     "Name on card",
@@ -92,13 +105,14 @@ var labelSets = map[string]labels{
 		Order:          "Order",
 		BankDetail:     "The bank's answer",
 		BackToShop:     "Back to the shop",
-		ErrRequired:    "This field is required.",
-		ErrCardNumber:  "The card number is not valid.",
-		ErrExpMonth:    "The month must be between 01 and 12.",
-		ErrExpYear:     "Enter the year as four digits.",
-		ErrExpPast:     "The card has expired.",
-		ErrCVC:         "The CVC has 3 digits.",
-		ErrCVCAmex:     "American Express cards have a 4-digit CVC.",
+		ErrRequired:    "Enter the name on the card.",
+		ErrCardNumber:  "This card number is not valid. Check it for typos.",
+		ErrCardLength:  "Enter a card number of 12 to 19 digits.",
+		ErrExpMonth:    "Enter the expiry month (1-12).",
+		ErrExpYear:     "Enter the expiry year.",
+		ErrExpPast:     "This card has expired.",
+		ErrCVC:         "Enter the 3-digit security code.",
+		ErrCVCAmex:     "Enter the 4-digit security code.",
 	},
 }
 

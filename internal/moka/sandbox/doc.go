@@ -131,6 +131,14 @@
 // Amount (the buyer pays it); with 0 Amount is the OrderAmount and the commission is the
 // dealer's. PerInstallmentAmount is Amount / count rounded to kuruş. EXAmount answers EX.
 //
+// The 3-D start keeps to the same table. A count above the dealer's MaxInstallments answers
+// CodeInstallmentForDealer (checked first); a count the card's BIN's table does not list
+// answers CodeInstallmentForVirtualPos
+// (PaymentDealer.DoDirectPayment3dRequest.ThisInstallmentNumberNotAvailableForVirtualPos),
+// Moka's card-side refusal: the count is the card's bank's to refuse, not the dealer's, and
+// the checkout shows it as a declined card. So 4183441122223339 starts with 1, 2, 3 or 6
+// installments only, and 4824894728063019 with a single payment only.
+//
 // Card numbers and CVCs are used only to pick an outcome; a payment keeps the first
 // six and last four digits.
 package sandbox

@@ -60,7 +60,10 @@ func (s *Server) startThreeD(w http.ResponseWriter, r *http.Request, marketplace
 	case inst > 1 && inst > d.MaxInstallments:
 		writeCode(w, CodeInstallmentForDealer)
 		return
-	case inst > 1 && outcome == OutcomeNoInstallments:
+	case inst > 1 && !bankTableFor(number).offers(inst):
+		// The card's bank (its BIN's row of BankTables, the table DoCalcPaymentTable
+		// answers) does not offer the count: Moka answers the card-side refusal, not the
+		// dealer's, so the checkout tells the buyer the card cannot take it.
 		writeCode(w, CodeInstallmentForVirtualPos)
 		return
 	case outcome == OutcomeDailyCardLimit:
@@ -167,6 +170,13 @@ func bankReturnURL(raw string) (string, bool) {
 		return "", false
 	}
 	return raw, true
+}
+
+// offers reports whether the bank's table lists installment count n. bankTableFor takes
+// the whole card number as well as a BIN: only the prefix counts.
+func (t BankTable) offers(n int) bool {
+	_, ok := t.Rates[n]
+	return ok
 }
 
 func merchantName(d *Dealer, sub string) string {
