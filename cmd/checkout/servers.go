@@ -236,6 +236,8 @@ func merchants(in []config.Merchant) []checkout.Merchant {
 			ReturnURLPrefixes: m.ReturnURLPrefixes,
 			Installments:      m.Installments,
 			BrandColor:        m.BrandColor,
+			Logo:              m.Logo,
+			LogoType:          config.LogoType(m.Logo),
 			Velocity:          checkout.VelocityLimits(m.Velocity),
 			WebhookURL:        m.WebhookURL,
 			WebhookSecret:     m.WebhookSecret.Value(),

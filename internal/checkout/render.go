@@ -36,6 +36,9 @@ func basePage(m *merchant, lang string) templates.Page {
 	if m != nil {
 		p.MerchantName = m.Name
 		p.BrandColor = m.BrandColor
+		if len(m.Logo) > 0 {
+			p.LogoURL = "/logo/" + m.ID + "?v=" + m.logoHash
+		}
 	}
 	return p
 }

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.handleHealth)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", s.handleStatic)
 	e.POST(cspReportPath, s.handleCSPReport)
+	e.GET("/logo/:merchant", s.handleLogo)
 
 	e.GET("/link", s.handleLink)
 

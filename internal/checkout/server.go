@@ -40,6 +40,10 @@ type Merchant struct {
 	// other origin is refused, since the browser would block the redirect there.
 	ThreeDOrigins []string
 	BrandColor    string
+	// Logo is the merchant's logo (PNG, JPEG or SVG bytes), shown on its buyer pages from
+	// /logo/{merchant}; nil: the name alone.
+	Logo     []byte
+	LogoType string // its content type: image/png, image/jpeg or image/svg+xml
 	// Velocity limits the card declines counted per hour (velocity.go); zero fields
 	// take the defaults.
 	Velocity      VelocityLimits
@@ -106,6 +110,7 @@ type merchant struct {
 	Merchant
 	keyHash     []byte   // decoded APIKeyHash
 	bankOrigins []string // Moka's origin and ThreeDOrigins: CSP form-action, checked 3-D URLs
+	logoHash    string   // content hash of Logo, in its URL
 	moka        payer
 	ops         operator
 }
@@ -264,6 +269,7 @@ func (s *Server) newMerchant(cfg Merchant) (*merchant, error) {
 		Merchant:    cfg,
 		keyHash:     key,
 		bankOrigins: bankOrigins(cfg),
+		logoHash:    logoHashOf(cfg.Logo),
 		moka:        newTablePayer(client, s.now), // the 3-D calls, and the installment tables cached
 		ops:         client,
 	}, nil

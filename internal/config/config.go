@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -119,6 +120,9 @@ type Merchant struct {
 	ReturnURLPrefixes []string
 	Installments      []int // nil means single payment only
 	BrandColor        string
+	// Logo is the merchant's logo image (PNG, JPEG or SVG, at most MaxLogoBytes), read
+	// from logo_file at start; the card page shows it from our own origin.
+	Logo []byte
 	// Velocity are the card form's decline limits per hour; 0 = the checkout's default,
 	// -1 = off.
 	Velocity      Velocity
@@ -260,6 +264,7 @@ type fileMerchant struct {
 	ReturnURLPrefixes []string `yaml:"return_url_prefixes"`
 	Installments      []int    `yaml:"installments"`
 	BrandColor        string   `yaml:"brand_color"`
+	LogoFile          string   `yaml:"logo_file"`
 	Velocity          Velocity `yaml:"velocity"`
 	WebhookURL        string   `yaml:"webhook_url"`
 	WebhookSecretEnv  string   `yaml:"webhook_secret_env"`
@@ -292,4 +297,19 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	d.d, d.set = v, true
 	return nil
+}
+
+// MaxLogoBytes bounds a merchant's logo: it is sent with every card page.
+const MaxLogoBytes = 100 << 10
+
+// LogoType is the content type of a logo image by its first bytes, or "" when it is not
+// a PNG, JPEG or SVG.
+func LogoType(b []byte) string {
+	switch ct := http.DetectContentType(b); {
+	case ct == "image/png", ct == "image/jpeg":
+		return ct
+	case bytes.Contains(bytes.ToLower(b[:min(len(b), 512)]), []byte("<svg")):
+		return "image/svg+xml"
+	}
+	return ""
 }

@@ -239,3 +239,21 @@ func TestDashboardSessionKeysAreLongEnough(t *testing.T) {
 	assert.Contains(t, err.Error(), "dashboard.session_keys: key 1 is shorter than 32 bytes")
 	assert.NotContains(t, err.Error(), "tiny-k3y", "the key itself is never shown")
 }
+
+func TestMerchantLogoFile(t *testing.T) {
+	base := "merchants:\n  - id: shop\n    name: Shop\n    api_key_sha256: " + strings.Repeat("a", 64) +
+		"\n    link_secret_env: LINK\n    logo_file: /etc/logo\n    moka: {base_url: \"https://service.refmokaunited.com\", dealer_code: \"1\", username: u, password_env: PW}\n"
+	e := env{"LINK": "l", "PW": "p"}
+	svg := `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`
+	c, err := config.Load("checkout.yaml", e.get, files{"checkout.yaml": base, "/etc/logo": svg}.read)
+	require.NoError(t, err)
+	assert.Equal(t, svg, string(c.Merchants[0].Logo))
+	assert.Equal(t, "image/svg+xml", config.LogoType(c.Merchants[0].Logo))
+
+	_, err = config.Load("checkout.yaml", e.get, files{"checkout.yaml": base, "/etc/logo": "just text"}.read)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "logo_file: /etc/logo is not a PNG, JPEG or SVG image")
+	_, err = config.Load("checkout.yaml", e.get, files{"checkout.yaml": base, "/etc/logo": "<svg>" + strings.Repeat("x", config.MaxLogoBytes)}.read)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "larger than")
+}

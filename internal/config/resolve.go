@@ -183,6 +183,18 @@ func resolveMerchant(key string, fm fileMerchant, secrets secretSource) (Merchan
 	if m.WebhookSecret, err = secrets.read(key+".webhook_secret", fm.WebhookSecretEnv, fm.WebhookSecretFile, false); err != nil {
 		return m, err
 	}
+	if fm.LogoFile != "" {
+		b, err := secrets.readFile(fm.LogoFile)
+		switch {
+		case err != nil:
+			return m, fmt.Errorf("%s.logo_file: %w", key, err)
+		case len(b) > MaxLogoBytes:
+			return m, fmt.Errorf("%s.logo_file: %s is larger than %d bytes", key, fm.LogoFile, MaxLogoBytes)
+		case LogoType(b) == "":
+			return m, fmt.Errorf("%s.logo_file: %s is not a PNG, JPEG or SVG image", key, fm.LogoFile)
+		}
+		m.Logo = b
+	}
 	return m, nil
 }
 

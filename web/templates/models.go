@@ -11,6 +11,7 @@ type Page struct {
 	Embedded     bool   // iframe mode: compact layout, frame.js included
 	ParentOrigin string // iframe mode: the merchant origin to postMessage to ("" otherwise)
 	BrandColor   string // "#RRGGBB" or ""
+	LogoURL      string // the merchant's logo on our origin, or ""
 	MerchantName string
 }
 
