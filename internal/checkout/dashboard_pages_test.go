@@ -141,8 +141,8 @@ func TestDashTransactionsFilterErrorsNameTheField(t *testing.T) {
 		name, query, input string
 	}{
 		{"from not a date", "from=yesterday", "trx-from"},
-		{"to before from", "from=" + today + "&to=2020-01-01", "trx-to"},
-		{"window over 31 days", "from=2026-01-01&to=2026-03-01", "trx-to"},
+		{"to before from", "from=" + today + "&to=" + pgDay(e.clock.Now().AddDate(0, 0, -7)), "trx-to"},
+		{"window over 31 days", "from=" + pgDay(e.clock.Now().AddDate(0, 0, -60)) + "&to=" + today, "trx-to"},
 		{"unknown type", "type=chargeback", "trx-type"},
 		{"sub-dealer not a number", "sub_dealer_id=abc", "trx-sub-dealer"},
 	} {

@@ -202,7 +202,9 @@ func TestOperationValidation(t *testing.T) {
 	goodCapture := moka.CaptureRequest{VirtualPosOrderID: "ORDER-1", Amount: amt("4"), SubDealer: []moka.SubDealerPart{part(1772, "1"), part(1774, "3")}}
 	goodRefund := moka.RefundRequest{OtherTrxCode: "att_1", Amount: amt("4"), SubDealer: []moka.SubDealerPart{part(1772, "1"), part(1774, "3")}}
 	goodApprove := moka.ApproveRequest{VirtualPosOrderID: "ORDER-1", SubDealer: []moka.SubDealerPart{part(1787, ""), part(1788, "")}}
-	goodList := moka.TrxListRequest{TrxStartDate: "2026-11-01 00:00", TrxEndDate: "2026-11-02 00:00"}
+	// The list cases check the dates' shape; the year is this one's (yr), not a fixed one.
+	yr := func(s string) string { return strings.ReplaceAll(s, "YYYY", strconv.Itoa(time.Now().Year())) }
+	goodList := moka.TrxListRequest{TrxStartDate: yr("YYYY-11-01 00:00"), TrxEndDate: yr("YYYY-11-02 00:00")}
 
 	tests := []struct {
 		name  string
@@ -251,16 +253,16 @@ func TestOperationValidation(t *testing.T) {
 		{"detail without id", moka.PaymentDetailRequest{}, "PaymentId"},
 
 		{"list", goodList, ""},
-		{"list one minute", moka.TrxListRequest{TrxStartDate: "2026-11-01 00:00", TrxEndDate: "2026-11-01 00:00", TrxType: moka.SomeInt(0), TrxStatus: moka.SomeInt(2)}, ""},
-		{"list ISO date", moka.TrxListRequest{TrxStartDate: "2026-11-01T00:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
-		{"list end with seconds", moka.TrxListRequest{TrxStartDate: "2026-11-01 00:00", TrxEndDate: "2026-11-02 00:00:00"}, "TrxEndDate"},
+		{"list one minute", moka.TrxListRequest{TrxStartDate: yr("YYYY-11-01 00:00"), TrxEndDate: yr("YYYY-11-01 00:00"), TrxType: moka.SomeInt(0), TrxStatus: moka.SomeInt(2)}, ""},
+		{"list ISO date", moka.TrxListRequest{TrxStartDate: yr("YYYY-11-01T00:00"), TrxEndDate: yr("YYYY-11-02 00:00")}, "TrxStartDate"},
+		{"list end with seconds", moka.TrxListRequest{TrxStartDate: yr("YYYY-11-01 00:00"), TrxEndDate: yr("YYYY-11-02 00:00:00")}, "TrxEndDate"},
 		// time.Parse alone takes the one-digit hour; Moka wants exactly yyyy-MM-dd HH:mm.
-		{"list one-digit hour", moka.TrxListRequest{TrxStartDate: "2026-01-01 9:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
-		{"list one-digit day", moka.TrxListRequest{TrxStartDate: "2026-11-01 00:00", TrxEndDate: "2026-11-2 00:00"}, "TrxEndDate"},
-		{"list padded date", moka.TrxListRequest{TrxStartDate: " 2026-11-01 00:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
-		{"list hour 24", moka.TrxListRequest{TrxStartDate: "2026-11-01 24:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
-		{"list Feb 30", moka.TrxListRequest{TrxStartDate: "2026-02-30 00:00", TrxEndDate: "2026-11-02 00:00"}, "TrxStartDate"},
-		{"list end before start", moka.TrxListRequest{TrxStartDate: "2026-11-02 00:00", TrxEndDate: "2026-11-01 23:59"}, "TrxEndDate"},
+		{"list one-digit hour", moka.TrxListRequest{TrxStartDate: yr("YYYY-01-01 9:00"), TrxEndDate: yr("YYYY-11-02 00:00")}, "TrxStartDate"},
+		{"list one-digit day", moka.TrxListRequest{TrxStartDate: yr("YYYY-11-01 00:00"), TrxEndDate: yr("YYYY-11-2 00:00")}, "TrxEndDate"},
+		{"list padded date", moka.TrxListRequest{TrxStartDate: yr(" YYYY-11-01 00:00"), TrxEndDate: yr("YYYY-11-02 00:00")}, "TrxStartDate"},
+		{"list hour 24", moka.TrxListRequest{TrxStartDate: yr("YYYY-11-01 24:00"), TrxEndDate: yr("YYYY-11-02 00:00")}, "TrxStartDate"},
+		{"list Feb 30", moka.TrxListRequest{TrxStartDate: yr("YYYY-02-30 00:00"), TrxEndDate: yr("YYYY-11-02 00:00")}, "TrxStartDate"},
+		{"list end before start", moka.TrxListRequest{TrxStartDate: yr("YYYY-11-02 00:00"), TrxEndDate: yr("YYYY-11-01 23:59")}, "TrxEndDate"},
 		{"list TrxType 5", func() moka.TrxListRequest { r := goodList; r.TrxType = moka.SomeInt(5); return r }(), "TrxType"},
 		{"list TrxStatus 3", func() moka.TrxListRequest { r := goodList; r.TrxStatus = moka.SomeInt(3); return r }(), "TrxStatus"},
 		{"list SubDealerId 0", func() moka.TrxListRequest { r := goodList; r.SubDealerID = moka.SomeInt(0); return r }(), "SubDealerId"},

@@ -3,7 +3,6 @@ package orders
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,60 +64,12 @@ func isLast4(q string) bool {
 // match f, newest first, each as GetOrder gives it, and whether more follow. The cursor
 // works as ListOrders's.
 func (s *Store) SearchOrders(ctx context.Context, merchantID string, f SearchFilter) ([]Order, bool, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
-	}
-	limit = min(limit, MaxListLimit)
-	var (
-		page    []Order
-		hasMore bool
-	)
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		where, args := searchWhere(merchantID, f, s)
-		if f.StartingAfter != "" {
-			cond, cargs, err := cursorCondition(ctx, tx, merchantID, f.StartingAfter)
-			if err != nil {
-				return err
-			}
-			where, args = append(where, cond), append(args, cargs...)
-		}
-		ids, err := listIDs(ctx, tx, where, append(args, limit+1))
-		if err != nil {
-			return err
-		}
-		if len(ids) > limit {
-			ids, hasMore = ids[:limit], true
-		}
-		page = make([]Order, 0, len(ids))
-		for _, id := range ids {
-			o, err := loadOrder(ctx, tx, "id = ?", id)
-			if err != nil {
-				return fmt.Errorf("load order %s: %w", id, err)
-			}
-			page = append(page, *o)
-		}
-		return nil
-	})
+	where, args := searchWhere(merchantID, f, s)
+	page, hasMore, err := s.orderPage(ctx, merchantID, where, args, f.StartingAfter, f.Limit)
 	if err != nil {
 		return nil, false, fmt.Errorf("search orders of %s: %w", merchantID, err)
 	}
 	return page, hasMore, nil
-}
-
-// cursorCondition is the condition "after the order id" in the list's order.
-func cursorCondition(ctx context.Context, q querier, merchantID, after string) (string, []any, error) {
-	var created string
-	var rowid int64
-	err := q.QueryRowContext(ctx, `SELECT created_at, rowid FROM orders WHERE id = ? AND merchant_id = ?`,
-		after, merchantID).Scan(&created, &rowid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, newError(CodeInvalidCursor, "starting_after", "starting_after %q is not one of your orders", after)
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("read cursor: %w", err)
-	}
-	return "created_at <= ? AND (created_at < ? OR rowid < ?)", []any{created, created, rowid}, nil
 }
 
 // Totals sums one currency's orders of a filtered range.

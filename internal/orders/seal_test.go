@@ -25,7 +25,7 @@ func sealKey(b byte) []byte { return bytes.Repeat([]byte{b}, orders.SealKeySize)
 func openSealed(t *testing.T, path string, key []byte) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := &clock{t: time.Date(time.Now().Year(), 3, 1, 12, 0, 0, 0, time.UTC)}
 	s, err := orders.OpenWith(ctx, path, c.Now, orders.Options{SealKey: key})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
@@ -141,7 +141,7 @@ func TestWrongSealKeyFailsLoudly(t *testing.T) {
 	ctx := context.Background()
 	a := f.redirectedAttempt(t, f.newOrder(t, "r").ID)
 	require.NoError(t, f.store.Close())
-	now := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+	now := func() time.Time { return time.Date(time.Now().Year(), 3, 1, 12, 0, 0, 0, time.UTC) }
 
 	// Another key: the store refuses to open, before any bank return meets it.
 	_, err := orders.OpenWith(ctx, path, now, orders.Options{SealKey: sealKey(2)})

@@ -59,7 +59,7 @@ func (f *fakeCheckout) recorded() ([]map[string]any, []http.Header) {
 	return f.bodies, f.headers
 }
 
-var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+var testNow = time.Date(time.Now().Year(), 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newShop(t *testing.T, checkoutURL string) *httptest.Server {
 	t.Helper()

@@ -83,8 +83,8 @@ func newWebhookShop(t *testing.T, checkoutURL string, keep int) *httptest.Server
 
 // eventBody is a delivery's body as checkout's worker writes it.
 func eventBody(id, typ, orderID, status string) []byte {
-	return fmt.Appendf(nil, `{"id":%q,"type":%q,"created_at":"2026-03-01T11:59:58Z","data":{"order":{"id":%q,"reference":"SF-1","status":%q,"amount":"150.00"}}}`,
-		id, typ, orderID, status)
+	return fmt.Appendf(nil, `{"id":%q,"type":%q,"created_at":%q,"data":{"order":{"id":%q,"reference":"SF-1","status":%q,"amount":"150.00"}}}`,
+		id, typ, testNow.Add(-2*time.Second).Format(time.RFC3339), orderID, status)
 }
 
 // signed is the headers checkout sends with body, signed with secret at ts.

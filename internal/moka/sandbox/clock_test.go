@@ -3,6 +3,8 @@ package sandbox
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +23,11 @@ func (s *sandbox) clockCall(method, contentType, body string, header ...string) 
 // The clock endpoint moves the sandbox's time over Config.Now: with a fixed base clock
 // every answer is exact.
 func TestClockEndpoint(t *testing.T) {
-	base := time.Date(2026, 3, 1, 10, 0, 0, 0, istanbul)
+	// This year's 1 March (March and April have 61 days in any year, so every offset below
+	// is the same whenever the test runs).
+	year := time.Now().Year()
+	yr := func(s string) string { return strings.ReplaceAll(s, "YYYY", strconv.Itoa(year)) }
+	base := time.Date(year, 3, 1, 10, 0, 0, 0, istanbul)
 	s := startSandbox(t, func(c *Config) { c.Now = func() time.Time { return base } })
 	const jsonType, formType = "application/json", "application/x-www-form-urlencoded"
 
@@ -29,19 +35,19 @@ func TestClockEndpoint(t *testing.T) {
 		name, method, contentType, body string
 		now, offset                     string
 	}{
-		{"read", http.MethodGet, "", "", "2026-03-01T10:00:00+03:00", "0s"},
-		{"JSON offset", http.MethodPost, jsonType, `{"offset":"26h"}`, "2026-03-02T12:00:00+03:00", "26h0m0s"},
-		{"form offset, negative", http.MethodPost, formType, "offset=-30m", "2026-03-01T09:30:00+03:00", "-30m0s"},
-		{"JSON now", http.MethodPost, jsonType, `{"now":"2026-05-01T21:59:00+03:00"}`, "2026-05-01T21:59:00+03:00", "1475h59m0s"},
-		{"form now in UTC", http.MethodPost, formType, "now=" + url.QueryEscape("2026-03-01T19:00:00Z"), "2026-03-01T22:00:00+03:00", "12h0m0s"},
-		{"read again", http.MethodGet, "", "", "2026-03-01T22:00:00+03:00", "12h0m0s"},
-		{"DELETE goes back", http.MethodDelete, "", "", "2026-03-01T10:00:00+03:00", "0s"},
+		{"read", http.MethodGet, "", "", "YYYY-03-01T10:00:00+03:00", "0s"},
+		{"JSON offset", http.MethodPost, jsonType, `{"offset":"26h"}`, "YYYY-03-02T12:00:00+03:00", "26h0m0s"},
+		{"form offset, negative", http.MethodPost, formType, "offset=-30m", "YYYY-03-01T09:30:00+03:00", "-30m0s"},
+		{"JSON now", http.MethodPost, jsonType, `{"now":"YYYY-05-01T21:59:00+03:00"}`, "YYYY-05-01T21:59:00+03:00", "1475h59m0s"},
+		{"form now in UTC", http.MethodPost, formType, "now=" + url.QueryEscape("YYYY-03-01T19:00:00Z"), "YYYY-03-01T22:00:00+03:00", "12h0m0s"},
+		{"read again", http.MethodGet, "", "", "YYYY-03-01T22:00:00+03:00", "12h0m0s"},
+		{"DELETE goes back", http.MethodDelete, "", "", "YYYY-03-01T10:00:00+03:00", "0s"},
 	}
 	for _, st := range steps {
-		status, got := s.clockCall(st.method, st.contentType, st.body)
+		status, got := s.clockCall(st.method, st.contentType, yr(st.body))
 		require.Equal(t, http.StatusOK, status, st.name)
-		assert.Equal(t, map[string]any{"now": st.now, "offset": st.offset}, got, st.name)
-		assert.Equal(t, st.now, s.srv.Now().In(istanbul).Format(time.RFC3339), st.name)
+		assert.Equal(t, map[string]any{"now": yr(st.now), "offset": st.offset}, got, st.name)
+		assert.Equal(t, yr(st.now), s.srv.Now().In(istanbul).Format(time.RFC3339), st.name)
 	}
 
 	s.srv.SetClockOffset(time.Hour)
@@ -50,10 +56,10 @@ func TestClockEndpoint(t *testing.T) {
 		header                          []string
 		status                          int
 	}{
-		{"not a duration", http.MethodPost, jsonType, `{"offset":"tomorrow"}`, nil, http.StatusBadRequest},
+		{"not a duration", http.MethodPost, jsonType, `){"offset":"tomorrow"}`, nil, http.StatusBadRequest},
 		{"days are not Go units", http.MethodPost, formType, "offset=1d", nil, http.StatusBadRequest},
-		{"not RFC 3339", http.MethodPost, jsonType, `{"now":"2026-03-01 10:00"}`, nil, http.StatusBadRequest},
-		{"both", http.MethodPost, jsonType, `{"offset":"1h","now":"2026-03-01T10:00:00Z"}`, nil, http.StatusBadRequest},
+		{"not RFC 3339", http.MethodPost, jsonType, yr(`{"now":"YYYY-03-01 10:00"}`), nil, http.StatusBadRequest},
+		{"both", http.MethodPost, jsonType, yr(`{"offset":"1h","now":"YYYY-03-01T10:00:00Z"}`), nil, http.StatusBadRequest},
 		{"neither", http.MethodPost, formType, "", nil, http.StatusBadRequest},
 		{"unknown field", http.MethodPost, jsonType, `{"offset":"1h","speed":2}`, nil, http.StatusBadRequest},
 		{"too far", http.MethodPost, jsonType, `{"offset":"100000h"}`, nil, http.StatusBadRequest},

@@ -40,7 +40,7 @@ func TestTrxListCodes(t *testing.T) {
 		code string
 	}{
 		{"bad date", moka.TrxListRequest{TrxStartDate: "2020-07-12T09:00", TrxEndDate: to}, listPrefix + "InvalidDateTimeFormat"},
-		{"one-digit hour", moka.TrxListRequest{TrxStartDate: "2026-01-01 9:00", TrxEndDate: to}, listPrefix + "InvalidDateTimeFormat"},
+		{"one-digit hour", moka.TrxListRequest{TrxStartDate: time.Now().Format("2006-01-02") + " 9:00", TrxEndDate: to}, listPrefix + "InvalidDateTimeFormat"},
 		{"padded date", moka.TrxListRequest{TrxStartDate: from + " ", TrxEndDate: to}, listPrefix + "InvalidDateTimeFormat"},
 		{"seconds", moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to + ":00"}, listPrefix + "InvalidDateTimeFormat"},
 		{"EX sub-dealer", moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to, SubDealerID: moka.SomeInt(EXSubDealerID)}, "EX"},
@@ -110,7 +110,7 @@ func TestTrxListStatusesAndFilters(t *testing.T) {
 }
 
 func TestTrxListCapsAtThousandEarliestFirst(t *testing.T) {
-	start := time.Date(2026, 3, 1, 9, 0, 0, 0, istanbul)
+	start := time.Date(time.Now().Year(), 3, 1, 9, 0, 0, 0, istanbul)
 	s := startSandbox(t, func(c *Config) { c.Now = stepClock(start, time.Second) })
 	first := threeD("4183441122223339", "1")
 	s.start(moka.PathThreeD, first)
@@ -123,7 +123,7 @@ func TestTrxListCapsAtThousandEarliestFirst(t *testing.T) {
 	out, res := s.list(moka.TrxListRequest{TrxStartDate: from, TrxEndDate: to})
 	isSuccess(t, out)
 	require.Len(t, res.PaymentTrxList, MaxTrxListRecords)
-	assert.Regexp(t, `^2026-03-01T09:00:\d\d\.000$`, res.PaymentTrxList[0].PaymentDetail.PaymentDate)
+	assert.Regexp(t, `^`+start.Format("2006-01-02")+`T09:00:\d\d\.000$`, res.PaymentTrxList[0].PaymentDetail.PaymentDate)
 	assert.Equal(t, first.OtherTrxCode, res.PaymentTrxList[0].PaymentDetail.OtherTrxCode)
 	for _, p := range res.PaymentTrxList {
 		require.NotEqual(t, last.OtherTrxCode, p.PaymentDetail.OtherTrxCode, "the latest record falls past the cap")
