@@ -2,14 +2,12 @@ package checkout_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +22,7 @@ import (
 	"github.com/mokacheckout/checkout/internal/moka"
 	"github.com/mokacheckout/checkout/internal/moka/sandbox"
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
 const (
@@ -94,7 +93,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// env is a running checkout wired to a running sandbox and a real SQLite file.
+// env is a running checkout wired to a running sandbox and a real database: a SQLite
+// file, or a PostgreSQL schema in a run on PostgreSQL (see internal/storetest).
 type env struct {
 	t       testing.TB
 	url     string // checkout public URL
@@ -102,7 +102,7 @@ type env struct {
 	bank    *sandbox.Server
 	// override, when set, answers a sandbox request in its place (returning true).
 	override *bankOverride
-	dbPath   string           // the SQLite file
+	db       storetest.DB     // the database (SQLite: a file in the test's temp dir)
 	opts     checkout.Options // what the server was built with
 	store    *orders.Store
 	server   *checkout.Server
@@ -115,7 +115,6 @@ type envOption func(*checkout.Options)
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	ctx := context.Background()
 	// Noon today, Turkey time: Moka's day rules (a void until 22:00, a refund from the next
 	// day) then hold the same whenever the tests run. Derived from the clock, never fixed.
 	y, m, d := time.Now().In(orders.Istanbul).Date()
@@ -137,10 +136,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	bankSrv.Start()
 	t.Cleanup(bankSrv.Close)
 
-	dbPath := filepath.Join(t.TempDir(), "checkout.db")
-	store, err := orders.Open(ctx, dbPath, clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { store.Close() })
+	db := storetest.New(t)
+	store := db.Open(t, clk.Now)
 
 	srv := httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + srv.Listener.Addr().String()
@@ -184,7 +181,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 
 	return &env{
 		t: t, url: publicURL, bankURL: bankURL, bank: bank, override: override, store: store, server: s, clock: clk, logs: logs,
-		dbPath: dbPath, opts: o,
+		db: db, opts: o,
 		client: &http.Client{
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -193,12 +190,10 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 }
 
 // secondInstance starts another checkout process's worth of server (its own store on
-// the same SQLite file, its own HTTP server) and returns an env that talks to it.
+// the same database, its own HTTP server) and returns an env that talks to it.
 func (e *env) secondInstance(opts ...envOption) *env {
 	e.t.Helper()
-	store, err := orders.Open(context.Background(), e.dbPath, e.clock.Now)
-	require.NoError(e.t, err)
-	e.t.Cleanup(func() { store.Close() })
+	store := e.db.Open(e.t, e.clock.Now)
 	srv := httptest.NewUnstartedServer(nil)
 	o := e.opts
 	o.Store = store

@@ -1,22 +1,15 @@
 package checkout_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/mokacheckout/checkout/internal/checkout"
-	"github.com/mokacheckout/checkout/internal/orders"
 )
 
 // pageFormValues opens the card page at path and returns what its form would post as the
@@ -77,30 +70,6 @@ func TestPaySingleInstallmentOtherThanOne(t *testing.T) {
 	}
 }
 
-// withStoreAt makes the checkout keep its database at path, so a test can read the file.
-func withStoreAt(t *testing.T, path string) envOption {
-	return func(o *checkout.Options) {
-		store, err := orders.Open(context.Background(), path, time.Now)
-		require.NoError(t, err)
-		t.Cleanup(func() { store.Close() })
-		o.Store = store
-	}
-}
-
-// readDBFiles returns the database file with its WAL and journal, as bytes on disk.
-func readDBFiles(t *testing.T, path string) string {
-	t.Helper()
-	var all []byte
-	for _, p := range []string{path, path + "-wal", path + "-journal"} {
-		b, err := os.ReadFile(p)
-		if err == nil {
-			all = append(all, b...)
-		}
-	}
-	require.NotEmpty(t, all)
-	return string(all)
-}
-
 // A card number typed into the name field is refused, shown nowhere and stored nowhere.
 func TestPayCardNumberInHolderRefused(t *testing.T) {
 	tests := []struct {
@@ -114,8 +83,7 @@ func TestPayCardNumberInHolderRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dbPath := filepath.Join(t.TempDir(), "holder.db")
-			e := newEnv(t, withStoreAt(t, dbPath))
+			e := newEnv(t)
 			id := e.createOrder(orderBody("R-H", `"locale":"`+tt.lang+`"`))["id"].(string)
 
 			r := e.submitCard("/pay/"+id, successCard, func(f url.Values) { f.Set("card_holder", tt.holder) })
@@ -128,7 +96,7 @@ func TestPayCardNumberInHolderRefused(t *testing.T) {
 			assert.NotContains(t, r.body, tt.number)
 
 			assert.Empty(t, e.order(id)["attempts"], "nothing went to Moka")
-			db := readDBFiles(t, dbPath)
+			db := string(e.db.Dump(t))
 			assert.NotContains(t, db, tt.number)
 			assert.NotContains(t, db, tt.holder)
 			assert.NotContains(t, e.logs.String(), tt.number)

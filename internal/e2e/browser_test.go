@@ -170,13 +170,7 @@ func TestBrowserFlows(t *testing.T) {
 		if browsertest.Path() == "" && os.Getenv("CI") != "true" {
 			t.Skip("the browser flows were skipped, so there is nothing to scan")
 		}
-		var stored []byte
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			b, err := os.ReadFile(s.dbPath + suffix)
-			if err == nil {
-				stored = append(stored, b...)
-			}
-		}
+		stored := s.db.Dump(t)
 		require.NotEmpty(t, stored)
 		logs := s.logs.String()
 		require.Contains(t, logs, "/pay/", "the access log captured the flows")

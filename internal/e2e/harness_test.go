@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,9 +19,9 @@ import (
 	"github.com/mokacheckout/checkout/internal/config"
 	"github.com/mokacheckout/checkout/internal/moka"
 	"github.com/mokacheckout/checkout/internal/moka/sandbox"
-	"github.com/mokacheckout/checkout/internal/orders"
 	"github.com/mokacheckout/checkout/internal/reconcile"
 	"github.com/mokacheckout/checkout/internal/storefront"
+	"github.com/mokacheckout/checkout/internal/storetest"
 	"github.com/mokacheckout/checkout/internal/webhook"
 )
 
@@ -56,7 +55,7 @@ type stack struct {
 	checkoutURL   string
 	sandboxURL    string
 	storefrontURL string
-	dbPath        string
+	db            storetest.DB
 	logs          *syncBuffer
 	sandbox       *sandbox.Server
 	// reconciler is not running: a test drives it with RunOnce. It asks Moka about an
@@ -73,7 +72,7 @@ func newStack(t *testing.T) *stack {
 		sandboxURL:    "http://" + sbTS.Listener.Addr().String(),
 		checkoutURL:   "http://" + coTS.Listener.Addr().String(),
 		storefrontURL: "http://" + sfTS.Listener.Addr().String(),
-		dbPath:        filepath.Join(t.TempDir(), "checkout.db"),
+		db:            storetest.New(t),
 		logs:          &syncBuffer{},
 	}
 
@@ -82,9 +81,7 @@ func newStack(t *testing.T) *stack {
 	sbTS.Start()
 	t.Cleanup(sbTS.Close)
 
-	store, err := orders.Open(context.Background(), s.dbPath, time.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
+	store := s.db.Open(t, time.Now)
 
 	srv, err := checkout.New(checkout.Options{
 		PublicURL: s.checkoutURL,

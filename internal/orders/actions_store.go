@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
 	"github.com/shopspring/decimal"
 )
 
@@ -234,6 +233,7 @@ func (s *Store) OpenActions(ctx context.Context, before time.Time) ([]Action, er
 func loadActionOrder(ctx context.Context, q querier, actionID string) (*Order, *Action, error) {
 	var orderID string
 	err := q.QueryRowContext(ctx, `SELECT order_id FROM actions WHERE id = ?`, actionID).Scan(&orderID)
+	// loadOrder locks the order (PostgreSQL), then reads the action as it is now.
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
@@ -262,7 +262,7 @@ func insertAction(ctx context.Context, tx *sql.Tx, a *Action) error {
 	_, err = tx.ExecContext(ctx, "INSERT INTO actions ("+actionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		a.ID, a.OrderID, a.Kind, a.Status, formatMoney(a.Amount), string(shares), a.RefundRequestID,
 		a.ResultCode, a.ResultMessage, formatTime(a.CreatedAt), formatTimePtr(a.CompletedAt), a.MokaTrxID)
-	if isConstraint(err, sqlite3.ErrConstraintUnique) {
+	if isUnique(err, "actions", "") {
 		return newError(CodeActionInProgress, "", "another action of this order is waiting for Moka's answer")
 	}
 	if err != nil {

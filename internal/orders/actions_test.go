@@ -3,7 +3,6 @@ package orders_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
 // tickingClock moves on by a millisecond at every reading, like a real clock does between
@@ -51,9 +51,7 @@ func authorizedOrder(t *testing.T, s *orders.Store, now time.Time) *orders.Order
 // one transaction carry one instant, though the clock moves on at every reading.
 func TestActionOneTimePerTransaction(t *testing.T) {
 	clk := &tickingClock{t: time.Now().UTC()}
-	s, err := orders.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	s := storetest.New(t).Open(t, clk.Now)
 	o := authorizedOrder(t, s, clk.Now())
 	ctx := context.Background()
 

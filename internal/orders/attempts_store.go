@@ -58,6 +58,9 @@ func loadAttempts(ctx context.Context, q querier, where string, args ...any) ([]
 }
 
 func loadAttempt(ctx context.Context, q querier, id string) (*Attempt, error) {
+	if err := lockOrderOf(ctx, q, id); err != nil {
+		return nil, err
+	}
 	as, err := loadAttempts(ctx, q, "id = ?", id)
 	if err != nil {
 		return nil, err

@@ -32,7 +32,8 @@ func searchWhere(merchantID string, f SearchFilter, s *Store) ([]string, []any) 
 	if q == "" {
 		return where, args
 	}
-	or := []string{`reference LIKE ? ESCAPE '\'`, "id = ?"}
+	// lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+	or := []string{`lower(reference) LIKE lower(?) ESCAPE '\'`, "id = ?"}
 	args = append(args, likePrefix(q), q)
 	if isLast4(q) {
 		or = append(or, "EXISTS (SELECT 1 FROM attempts t WHERE t.order_id = orders.id AND t.card_last4 = ?)")

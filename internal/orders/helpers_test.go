@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
 // clock is a settable clock, safe for the concurrent tests.
@@ -37,23 +38,32 @@ const merchantID = "m1"
 type fixture struct {
 	store *orders.Store
 	clock *clock
-	path  string
-	raw   *sql.DB
+	db    storetest.DB
+	path  string  // SQLite: the database file
+	raw   *sql.DB // the database, with the store's ? placeholders on both engines
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Date(time.Now().Year(), 3, 1, 12, 0, 0, 0, time.UTC)}
-	path := filepath.Join(t.TempDir(), "db", "checkout.db")
-	s, err := orders.Open(ctx, path, c.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	db := storetest.New(t)
+	if !db.Postgres {
+		// A directory that does not exist yet: Open makes it.
+		db.Path = filepath.Join(t.TempDir(), "db", "checkout.db")
+	}
+	s := db.Open(t, c.Now)
 	require.NoError(t, s.EnsureMerchant(ctx, orders.Merchant{ID: merchantID, Name: "Shop"}))
-	raw, err := sql.Open("sqlite3", path+"?_busy_timeout=5000")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = raw.Close() })
-	return &fixture{store: s, clock: c, path: path, raw: raw}
+	return &fixture{store: s, clock: c, db: db, path: db.Path, raw: db.Raw(t)}
+}
+
+// sqliteOnly skips a test of the SQLite engine itself (its files, pragmas, committer)
+// in a run on PostgreSQL.
+func sqliteOnly(t testing.TB) {
+	t.Helper()
+	if storetest.Postgres() {
+		t.Skip("a test of the SQLite engine")
+	}
 }
 
 func (f *fixture) newOrder(t *testing.T, reference string, mutate ...func(*orders.Order)) *orders.Order {

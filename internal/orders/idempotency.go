@@ -81,6 +81,14 @@ func checkKey(ctx context.Context, tx *sql.Tx, idem *Idem) error {
 	if idem == nil {
 		return nil
 	}
+	if lockRows(ctx) {
+		// PostgreSQL: requests with one key wait here for each other, on any instance, so
+		// the second sees the first's key (and answer) once it has committed.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+			idem.MerchantID+"/"+idem.Key); err != nil {
+			return fmt.Errorf("lock idempotency key: %w", err)
+		}
+	}
 	r, err := lookupIdempotency(ctx, tx, idem.MerchantID, idem.Key)
 	switch {
 	case err == nil:

@@ -142,7 +142,7 @@ func listWhere(merchantID string, f ListFilter, now time.Time) ([]string, []any)
 			}
 		}
 		if len(or) == 0 {
-			or = append(or, "0") // only statuses that do not exist: nothing matches
+			or = append(or, "FALSE") // only statuses that do not exist: nothing matches
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}

@@ -92,12 +92,15 @@ func (s *Store) CreateOrderIdem(ctx context.Context, o *Order, idem *Idem) error
 		now := s.txNow(ctx)
 		n.CreatedAt, n.UpdatedAt = now, now
 		// The schema refuses an unknown merchant (foreign key) and a reused reference
-		// (UNIQUE): no query before the insert.
-		_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, merchant_id, reference, amount, currency,
+		// (UNIQUE, skipped by ON CONFLICT so that the transaction stays usable for the
+		// key's answer: PostgreSQL ends a transaction at a failed statement): no query
+		// before the insert.
+		res, err := tx.ExecContext(ctx, `INSERT INTO orders (id, merchant_id, reference, amount, currency,
 			description, installments, capture, pool, commission_scenario, sub_dealers, buyer, basket,
 			return_url, cancel_url, locale, status, cancel_reason, form_token, max_attempts,
 			created_at, updated_at, expires_at, paid_at, approved_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (merchant_id, reference) DO NOTHING`,
 			n.ID, n.MerchantID, n.Reference, formatMoney(n.Amount), n.Currency,
 			n.Description, string(installments), n.Capture, n.Pool, n.CommissionScenario,
 			string(subDealers), string(buyer), string(basket),
@@ -105,14 +108,17 @@ func (s *Store) CreateOrderIdem(ctx context.Context, o *Order, idem *Idem) error
 			formatTime(n.CreatedAt), formatTime(n.UpdatedAt), formatTime(n.ExpiresAt),
 			formatTimePtr(n.PaidAt), formatTimePtr(n.ApprovedAt))
 		switch {
-		case isConstraint(err, sqlite3.ErrConstraintForeignKey):
+		case isForeignKey(err):
 			return newError(CodeUnknownMerchant, "merchant_id", "merchant %q is not known", n.MerchantID)
-		case isConstraint(err, sqlite3.ErrConstraintUnique) && strings.Contains(err.Error(), "orders.reference"):
-			// The failed statement undid only itself: the refusal is the key's answer.
-			return s.refuse(ctx, tx, idem, nil,
-				newError(CodeDuplicateReference, "reference", "an order with reference %q already exists", n.Reference))
 		case err != nil:
 			return fmt.Errorf("insert order: %w", err)
+		}
+		if inserted, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		} else if inserted == 0 {
+			// The refusal is the key's answer.
+			return s.refuse(ctx, tx, idem, nil,
+				newError(CodeDuplicateReference, "reference", "an order with reference %q already exists", n.Reference))
 		}
 		if err := s.insertEvent(ctx, tx, EventOrderCreated, &n, nil); err != nil {
 			return err
@@ -160,10 +166,20 @@ func (s *Store) readOrder(ctx context.Context, where string, args ...any) (*Orde
 	return o, err
 }
 
-// isConstraint reports whether err is SQLite refusing a write for the given constraint.
-func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
+// isSQLiteUnique reports SQLite refusing a write for a unique constraint on table
+// (and column, when set).
+func isSQLiteUnique(err error, table, column string) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == code
+	if !errors.As(err, &se) || se.ExtendedCode != sqlite3.ErrConstraintUnique {
+		return false
+	}
+	return strings.Contains(err.Error(), table+"."+column)
+}
+
+// isSQLiteForeignKey reports SQLite refusing a write for a foreign key.
+func isSQLiteForeignKey(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }
 
 // mayHaveMoneyRows reports whether an order in status st can have actions (captures,
@@ -191,7 +207,11 @@ func loadOrder(ctx context.Context, q querier, where string, args ...any) (*Orde
 		reviewReason, reviewDetail, reviewBy, reviewNote string
 		reviewFlagged, reviewResolved                    sql.NullString
 	)
-	err := q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE "+where, args...).Scan(
+	query := "SELECT " + orderColumns + " FROM orders WHERE " + where
+	if lockRows(ctx) {
+		query += " FOR UPDATE"
+	}
+	err := q.QueryRowContext(ctx, query, args...).Scan(
 		&o.ID, &o.MerchantID, &o.Reference, &amount, &o.Currency, &o.Description, &installments,
 		&o.Capture, &o.Pool, &o.CommissionScenario, &subDealers, &buyer, &basket,
 		&o.ReturnURL, &o.CancelURL, &o.Locale, &o.Status, &o.CancelReason, &o.FormToken, &o.MaxAttempts,

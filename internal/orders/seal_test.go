@@ -3,7 +3,6 @@ package orders_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,25 +14,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
 const codeForHash = "9FDFBDFC-42C5-417E-AA93-E4D9D5312AAC"
 
 func sealKey(b byte) []byte { return bytes.Repeat([]byte{b}, orders.SealKeySize) }
 
-// openSealed opens the store at path with key (nil: no key), as a fixture.
-func openSealed(t *testing.T, path string, key []byte) *fixture {
+// openSealed opens the store on db with key (nil: no key), as a fixture.
+func openSealed(t *testing.T, db storetest.DB, key []byte) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Date(time.Now().Year(), 3, 1, 12, 0, 0, 0, time.UTC)}
-	s, err := orders.OpenWith(ctx, path, c.Now, orders.Options{SealKey: key})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	s := db.OpenWith(t, c.Now, orders.Options{SealKey: key})
 	require.NoError(t, s.EnsureMerchant(ctx, orders.Merchant{ID: merchantID, Name: "Shop"}))
-	raw, err := sql.Open("sqlite3", path+"?_busy_timeout=5000")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = raw.Close() })
-	return &fixture{store: s, clock: c, path: path, raw: raw}
+	return &fixture{store: s, clock: c, db: db, path: db.Path, raw: db.Raw(t)}
 }
 
 func (f *fixture) storedCode(t *testing.T, attemptID string) string {
@@ -44,7 +39,7 @@ func (f *fixture) storedCode(t *testing.T, attemptID string) string {
 }
 
 func TestSealedCodeForHashIsNotInTheDatabase(t *testing.T) {
-	f := openSealed(t, filepath.Join(t.TempDir(), "checkout.db"), sealKey(1))
+	f := openSealed(t, storetest.New(t), sealKey(1))
 	ctx := context.Background()
 	o := f.newOrder(t, "r")
 	a := f.redirectedAttempt(t, o.ID)
@@ -52,15 +47,8 @@ func TestSealedCodeForHashIsNotInTheDatabase(t *testing.T) {
 	stored := f.storedCode(t, a.ID)
 	assert.True(t, strings.HasPrefix(stored, "v1:"), "stored %q", stored)
 	assert.NotContains(t, strings.ToUpper(stored), "9FDFBDFC")
-	// Nor anywhere else in the file, its WAL included.
-	for _, p := range []string{f.path, f.path + "-wal"} {
-		b, err := os.ReadFile(p)
-		if os.IsNotExist(err) {
-			continue
-		}
-		require.NoError(t, err)
-		assert.False(t, bytes.Contains(bytes.ToUpper(b), []byte(codeForHash)), "%s holds the CodeForHash", p)
-	}
+	// Nor anywhere else in the database (SQLite: the file, its WAL included).
+	assert.False(t, bytes.Contains(bytes.ToUpper(f.db.Dump(t)), []byte(codeForHash)), "the database holds the CodeForHash")
 	// Two seals of one value differ (random nonce).
 	b := f.redirectedAttempt(t, f.newOrder(t, "r2").ID)
 	assert.NotEqual(t, stored[3:], f.storedCode(t, b.ID)[3:])
@@ -88,7 +76,7 @@ func TestSealedCodeForHashIsNotInTheDatabase(t *testing.T) {
 }
 
 func TestSealedCodeForHashMovedToAnotherAttemptDoesNotOpen(t *testing.T) {
-	f := openSealed(t, filepath.Join(t.TempDir(), "checkout.db"), sealKey(1))
+	f := openSealed(t, storetest.New(t), sealKey(1))
 	ctx := context.Background()
 	a := f.redirectedAttempt(t, f.newOrder(t, "r1").ID)
 	other := &orders.Attempt{Installments: 1}
@@ -116,14 +104,14 @@ func TestSealedCodeForHashMovedToAnotherAttemptDoesNotOpen(t *testing.T) {
 }
 
 func TestPlainCodeForHashFromBeforeSealingStillReads(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "checkout.db")
-	plain := openSealed(t, path, nil)
+	db := storetest.New(t)
+	plain := openSealed(t, db, nil)
 	ctx := context.Background()
 	old := plain.redirectedAttempt(t, plain.newOrder(t, "old").ID)
 	assert.Equal(t, codeForHash, plain.storedCode(t, old.ID), "without a key the store writes it as it is")
 	require.NoError(t, plain.store.Close())
 
-	f := openSealed(t, path, sealKey(1))
+	f := openSealed(t, db, sealKey(1))
 	got, err := f.store.GetAttempt(ctx, old.ID)
 	require.NoError(t, err)
 	assert.Equal(t, codeForHash, got.CodeForHash)
@@ -136,24 +124,24 @@ func TestPlainCodeForHashFromBeforeSealingStillReads(t *testing.T) {
 }
 
 func TestWrongSealKeyFailsLoudly(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "checkout.db")
-	f := openSealed(t, path, sealKey(1))
+	db := storetest.New(t)
+	f := openSealed(t, db, sealKey(1))
 	ctx := context.Background()
 	a := f.redirectedAttempt(t, f.newOrder(t, "r").ID)
 	require.NoError(t, f.store.Close())
 	now := func() time.Time { return time.Date(time.Now().Year(), 3, 1, 12, 0, 0, 0, time.UTC) }
 
 	// Another key: the store refuses to open, before any bank return meets it.
-	_, err := orders.OpenWith(ctx, path, now, orders.Options{SealKey: sealKey(2)})
+	_, err := db.Try(ctx, now, orders.Options{SealKey: sealKey(2)})
 	require.ErrorIs(t, err, orders.ErrSealKey)
 
 	// A key of the wrong size never opens a store.
-	_, err = orders.OpenWith(ctx, path, now, orders.Options{SealKey: []byte("short")})
+	_, err = db.Try(ctx, now, orders.Options{SealKey: []byte("short")})
 	require.Error(t, err)
 
 	// No key at all: the store opens (tools that never read attempts keep working), but
 	// reading the sealed attempt is an error, never an empty or a sealed CodeForHash.
-	s, err := orders.Open(ctx, path, now)
+	s, err := db.Try(ctx, now, orders.Options{})
 	require.NoError(t, err)
 	defer s.Close()
 	_, err = s.GetAttempt(ctx, a.ID)

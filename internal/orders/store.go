@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
 // Connection settings. Every connection enforces foreign keys, runs in WAL mode with
@@ -78,6 +78,9 @@ type Store struct {
 	maxBatch int
 	onCommit func(time.Duration, int)
 	seal     *sealer // nil: CodeForHash is stored plain
+	pg       bool    // PostgreSQL: w and r are one pool, and writes do not go through the committer
+
+	pgSlots chan struct{} // PostgreSQL: bounds the writes running or waiting for a connection
 
 	mu      sync.RWMutex // guards closed against sends on writes
 	closed  bool
@@ -92,6 +95,8 @@ type Stats struct {
 	Writes  atomic.Int64 // writes run
 	Batches atomic.Int64 // transactions committed or failed
 	Shed    atomic.Int64 // writes refused with ErrOverloaded
+	// PostgreSQL: the writes holding a connection now, and the most there ever were.
+	Running, PeakRunning atomic.Int64
 }
 
 // Stats returns the store's counters.
@@ -131,18 +136,15 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
-	var seal *sealer
-	if opt.SealKey != nil {
-		var err error
-		if seal, err = newSealer(opt.SealKey); err != nil {
-			return nil, fmt.Errorf("open store %s: %w", path, err)
-		}
+	seal, err := sealerFor(opt.SealKey)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	w, err := openPool(writerDriverName, path+"?"+writeParams+busy, 1)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{w: w, path: path, now: func() time.Time { return now().UTC() }, maxBatch: opt.MaxBatch, onCommit: opt.OnCommit, seal: seal}
+	s := &Store{w: w, path: path, now: storeClock(now), maxBatch: opt.MaxBatch, onCommit: opt.OnCommit, seal: seal}
 	// The schema is made (and WAL mode switched on) by the writer before any reader opens.
 	if err := s.checkPragmas(ctx, w); err != nil {
 		w.Close()
@@ -180,6 +182,20 @@ func OpenWith(ctx context.Context, path string, now func() time.Time, opt Option
 	return s, nil
 }
 
+// storeClock is now in UTC and to the microsecond, the precision both engines keep, so
+// that what a write returns equals what a read of it gives later.
+func storeClock(now func() time.Time) func() time.Time {
+	return func() time.Time { return now().UTC().Truncate(time.Microsecond) }
+}
+
+// sealerFor is the sealer of key, nil when there is no key.
+func sealerFor(key []byte) (*sealer, error) {
+	if key == nil {
+		return nil, nil
+	}
+	return newSealer(key)
+}
+
 // openPool opens a pool of exactly n connections that are never closed for idleness or
 // age: each keeps its prepared statements for as long as the store is open.
 func openPool(driver, dsn string, n int) (*sql.DB, error) {
@@ -203,6 +219,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.pg {
+		s.mu.Unlock()
+		sealers.Delete(querier(s.r))
+		return s.r.Close()
+	}
 	close(s.writes)
 	s.mu.Unlock()
 	<-s.stopped
@@ -230,9 +251,8 @@ func (s *Store) checkPragmas(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// migrate applies, in order, each embedded migrations/NNN_name.sql not yet recorded in
-// schema_migrations, each in its own transaction. It runs on the write connection before
-// the committer starts.
+// migrate applies the SQLite migrations on the write connection before the committer
+// starts.
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
@@ -240,7 +260,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	return s.applyMigrations(ctx, "sqlite", func(ctx context.Context) (*sql.Tx, error) {
+		return s.w.BeginTx(ctx, nil)
+	})
+}
+
+// applyMigrations applies, in order, each embedded migrations/<dialect>/NNN_name.sql not
+// yet recorded in schema_migrations, each in its own transaction from begin. Both
+// dialects have the same numbered migrations.
+func (s *Store) applyMigrations(ctx context.Context, dialect string, begin func(context.Context) (*sql.Tx, error)) error {
+	names, err := fs.Glob(migrationFiles, "migrations/"+dialect+"/*.sql")
 	if err != nil {
 		return err
 	}
@@ -256,15 +285,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.migrateOne(ctx, version, string(body)); err != nil {
-			return fmt.Errorf("migration %s: %w", base, err)
+		if err := s.migrateOne(ctx, begin, version, string(body)); err != nil {
+			return fmt.Errorf("migration %s/%s: %w", dialect, base, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) migrateOne(ctx context.Context, version int, body string) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) migrateOne(ctx context.Context, begin func(context.Context) (*sql.Tx, error), version int, body string) error {
+	tx, err := begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -305,6 +334,9 @@ func (s *Store) withTx(ctx context.Context, fn txFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.pg {
+		return s.withTxPostgres(ctx, fn)
+	}
 	if s.seal != nil {
 		// Attempts read inside the write open their CodeForHash with this store's key.
 		inner := fn
@@ -337,7 +369,13 @@ func (s *Store) withTx(ctx context.Context, fn txFunc) error {
 // readTx runs fn in one deferred read transaction on the read pool: the reads inside see
 // one snapshot and take SQLite's file locks once.
 func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if s.pg {
+		// One snapshot for the whole read (READ COMMITTED, the default, takes one per
+		// statement).
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := s.r.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 )
 
 func TestOpenRunsDurablePragmasAndMigratesOnce(t *testing.T) {
+	sqliteOnly(t)
 	f := newFixture(t)
 
 	// synchronous is per connection: ask the store's own pools, the write connection and
@@ -57,7 +58,7 @@ func TestOpenRunsDurablePragmasAndMigratesOnce(t *testing.T) {
 
 	var versions int
 	require.NoError(t, f.raw.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&versions))
-	files, err := filepath.Glob("migrations/*.sql")
+	files, err := filepath.Glob("migrations/sqlite/*.sql")
 	require.NoError(t, err)
 	assert.Equal(t, len(files), versions, "each migration once")
 
@@ -115,7 +116,11 @@ func TestCreateAndGetRoundTrip(t *testing.T) {
 	assert.Equal(t, o.ID, byRef.ID)
 
 	var typ, amount string
-	require.NoError(t, f.raw.QueryRow("SELECT typeof(amount), amount FROM orders WHERE id = ?", o.ID).Scan(&typ, &amount))
+	typeOf := "typeof(amount)"
+	if f.db.Postgres {
+		typeOf = "pg_typeof(amount)::text"
+	}
+	require.NoError(t, f.raw.QueryRow("SELECT "+typeOf+", amount FROM orders WHERE id = ?", o.ID).Scan(&typ, &amount))
 	assert.Equal(t, "text", typ)
 	assert.Equal(t, "150.00", amount)
 
@@ -170,17 +175,32 @@ func TestSchemaUniqueConstraints(t *testing.T) {
 	a := f.redirectedAttempt(t, o.ID)
 
 	// A copy of the order's row under a new id: only the reference can collide.
-	_, err := f.raw.Exec(`CREATE TEMP TABLE copy AS SELECT * FROM orders WHERE id = ?;
-		UPDATE copy SET id = 'ord_copy';
-		INSERT INTO orders SELECT * FROM copy;`, o.ID)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "UNIQUE constraint failed: orders.merchant_id, orders.reference")
+	var err error
+	if f.db.Postgres {
+		_, err = f.raw.Exec(`CREATE TEMP TABLE copy AS SELECT * FROM orders WHERE id = ?`, o.ID)
+		require.NoError(t, err)
+		_, err = f.raw.Exec(`UPDATE copy SET id = 'ord_copy', rowid = rowid + 1000`)
+		require.NoError(t, err)
+		_, err = f.raw.Exec(`INSERT INTO orders OVERRIDING SYSTEM VALUE SELECT * FROM copy`)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `unique constraint "orders_reference"`)
+	} else {
+		_, err = f.raw.Exec(`CREATE TEMP TABLE copy AS SELECT * FROM orders WHERE id = ?;
+			UPDATE copy SET id = 'ord_copy';
+			INSERT INTO orders SELECT * FROM copy;`, o.ID)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "UNIQUE constraint failed: orders.merchant_id, orders.reference")
+	}
 
 	o2 := f.newOrder(t, "other")
 	b := f.redirectedAttempt(t, o2.ID)
 	_, err = f.raw.Exec(`UPDATE attempts SET other_trx_code = ? WHERE id = ?`, a.OtherTrxCode, b.ID)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "UNIQUE constraint failed: attempts.other_trx_code")
+	if f.db.Postgres {
+		assert.Contains(t, err.Error(), `unique constraint "attempts_other_trx_code_key"`)
+	} else {
+		assert.Contains(t, err.Error(), "UNIQUE constraint failed: attempts.other_trx_code")
+	}
 }
 
 func TestCreateOrderUnknownMerchant(t *testing.T) {
@@ -209,4 +229,21 @@ func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), p)
 	}
+}
+
+// TestMigrationsSameInBothDialects keeps the two engines' migrations numbered alike: a
+// migration added for one engine only would leave the other's schema behind.
+func TestMigrationsSameInBothDialects(t *testing.T) {
+	names := func(dialect string) []string {
+		files, err := filepath.Glob(filepath.Join("migrations", dialect, "*.sql"))
+		require.NoError(t, err)
+		out := make([]string, len(files))
+		for i, f := range files {
+			out[i] = filepath.Base(f)
+		}
+		return out
+	}
+	sqlite := names("sqlite")
+	require.NotEmpty(t, sqlite)
+	assert.Equal(t, sqlite, names("postgres"))
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // User is a person who logs in to a merchant's dashboard.
@@ -108,9 +106,9 @@ func (s *Store) insertUser(ctx context.Context, merchantID, email string, passwo
 		}
 		_, err := tx.ExecContext(ctx, q, u.ID, u.MerchantID, u.Email, u.PasswordHash, formatTime(u.CreatedAt))
 		switch {
-		case isConstraint(err, sqlite3.ErrConstraintForeignKey):
+		case isForeignKey(err):
 			return newError(CodeUnknownMerchant, "merchant_id", "merchant %q is not known", merchantID)
-		case isConstraint(err, sqlite3.ErrConstraintUnique) && strings.Contains(err.Error(), "users.email"):
+		case isUnique(err, "users", "email"):
 			return newError(CodeDuplicateEmail, "email", "a user with email %q already exists", u.Email)
 		case err != nil:
 			return fmt.Errorf("insert user: %w", err)
@@ -128,7 +126,7 @@ func (s *Store) insertUser(ctx context.Context, merchantID, email string, passwo
 func (s *Store) DisableUser(ctx context.Context, email string) error {
 	email = NormalizeEmail(email)
 	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1 WHERE email = ?`, email)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = TRUE WHERE email = ?`, email)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,10 @@ const (
 )
 
 // DeliveryStates lists every state, for filters.
+// unclaimed is claimed_until of a delivery no worker holds: before any time (SQLite's
+// rows written before used ”, which sorts first as well).
+const unclaimed = "0001-01-01T00:00:00.000000000Z"
+
 func DeliveryStates() []DeliveryState {
 	return []DeliveryState{DeliveryPending, DeliveryDelivered, DeliveryFailed}
 }
@@ -97,8 +101,22 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, opt EnqueueOptions) (queu
 		queued, more = 0, false
 		now := formatTime(s.txNow(ctx))
 		var last int64
-		if err := tx.QueryRowContext(ctx, "SELECT last_rowid FROM webhook_cursor WHERE id = 1").Scan(&last); err != nil {
+		cursor := "SELECT last_rowid FROM webhook_cursor WHERE id = 1"
+		if lockRows(ctx) {
+			// PostgreSQL hands out rowids at insert, not at commit: a smaller rowid may
+			// commit after a bigger one was read. The SHARE lock waits for every
+			// transaction inserting events to end and holds new ones back while the outbox
+			// is read, so nothing below the cursor can appear later. The cursor's row lock
+			// makes the instances' enqueuers take turns.
+			cursor += " FOR UPDATE"
+		}
+		if err := tx.QueryRowContext(ctx, cursor).Scan(&last); err != nil {
 			return fmt.Errorf("read webhook cursor: %w", err)
+		}
+		if lockRows(ctx) {
+			if _, err := tx.ExecContext(ctx, "LOCK TABLE events IN SHARE MODE"); err != nil {
+				return fmt.Errorf("lock outbox: %w", err)
+			}
 		}
 		type row struct {
 			seq                 int64
@@ -134,9 +152,9 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, opt EnqueueOptions) (queu
 			if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO webhook_deliveries
+			res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries
 				(event_id, event_seq, merchant_id, order_id, state, next_try_at, deadline, created_at, updated_at)
-				VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+				VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
 				e.id, e.seq, e.merchant, e.order, now, formatTime(created.Add(opt.Window)), now, now)
 			if err != nil {
 				return fmt.Errorf("queue delivery of %s: %w", e.id, err)
@@ -287,9 +305,9 @@ func (s *Store) RecordTry(ctx context.Context, c *ClaimedDelivery, r TryResult) 
 				delivered = now
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = ?, state = ?,
-				next_try_at = coalesce(?, next_try_at), last_error = ?, claimed_until = '', claim_token = '',
+				next_try_at = coalesce(?, next_try_at), last_error = ?, claimed_until = ?, claim_token = '',
 				updated_at = ?, delivered_at = coalesce(?, delivered_at) WHERE event_id = ?`,
-				attempts, state, next, lastErr, now, delivered, c.Event.ID)
+				attempts, state, next, lastErr, unclaimed, now, delivered, c.Event.ID)
 		} else {
 			_, err = tx.ExecContext(ctx, "UPDATE webhook_deliveries SET attempts = ?, updated_at = ? WHERE event_id = ?",
 				attempts, now, c.Event.ID)
@@ -330,7 +348,7 @@ func (s *Store) Redeliver(ctx context.Context, merchantID, eventID string) (*Eve
 			(event_id, event_seq, merchant_id, order_id, state, next_try_at, deadline, created_at, updated_at)
 			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)
 			ON CONFLICT (event_id) DO UPDATE SET next_try_at = excluded.next_try_at, updated_at = excluded.updated_at,
-				deadline = CASE WHEN state = 'pending' THEN deadline ELSE excluded.deadline END, state = 'pending'`,
+				deadline = CASE WHEN webhook_deliveries.state = 'pending' THEN webhook_deliveries.deadline ELSE excluded.deadline END, state = 'pending'`,
 			eventID, seq, merchantID, orderID, now, now, now, now)
 		return err
 	})

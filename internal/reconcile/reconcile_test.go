@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"github.com/mokacheckout/checkout/internal/moka/sandbox"
 	"github.com/mokacheckout/checkout/internal/orders"
 	"github.com/mokacheckout/checkout/internal/reconcile"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
 type clock struct {
@@ -65,9 +65,7 @@ func newFixture(t *testing.T, sessionTimeout ...time.Duration) *fixture {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	store, err := orders.Open(ctx, filepath.Join(t.TempDir(), "checkout.db"), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
+	store := storetest.New(t).Open(t, clk.Now)
 	require.NoError(t, store.EnsureMerchant(ctx, orders.Merchant{ID: "shop", Name: "Shop"}))
 
 	client := moka.New(bankURL, moka.Credentials{DealerCode: sandbox.DemoDealerCode,

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 	"github.com/mokacheckout/checkout/internal/webhook"
 )
 
@@ -42,14 +42,14 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	store *orders.Store
 	clock *clock
-	path  string
+	db    storetest.DB
 }
 
-// newEnv opens a store on a fresh SQLite file with merchants "shop" and "other". The
+// newEnv opens a store on a fresh database with merchants "shop" and "other". The
 // clock starts at the current second, so the spec library's Verify (on time.Now) agrees.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, path: filepath.Join(t.TempDir(), "checkout.db")}
+	e := &env{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, db: storetest.New(t)}
 	e.open(t)
 	for _, m := range []string{"shop", "other"} {
 		require.NoError(t, e.store.EnsureMerchant(context.Background(), orders.Merchant{ID: m, Name: m}))
@@ -57,13 +57,10 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// open (re)opens the store on the env's file, as a restarted process does.
+// open (re)opens the store on the env's database, as a restarted process does.
 func (e *env) open(t *testing.T) {
 	t.Helper()
-	s, err := orders.Open(context.Background(), e.path, e.clock.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	e.store = s
+	e.store = e.db.Open(t, e.clock.Now)
 }
 
 func (e *env) order(t *testing.T, merchant, ref string) *orders.Order {
