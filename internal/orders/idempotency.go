@@ -56,13 +56,17 @@ func (s *Store) LookupIdempotency(ctx context.Context, merchantID, key string) (
 	return r, nil
 }
 
-// PurgeIdempotency deletes the keys older than IdempotencyTTL and returns how many.
+// PurgeIdempotency deletes the keys older than IdempotencyTTL, and the work leases that
+// ran out as long ago, and returns how many keys it deleted.
 func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`,
-			formatTime(s.txNow(ctx).Add(-IdempotencyTTL)))
+		cutoff := s.txNow(ctx).Add(-IdempotencyTTL)
+		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, formatTime(cutoff))
 		if err != nil {
+			return err
+		}
+		if err := purgeLeases(ctx, tx, cutoff); err != nil {
 			return err
 		}
 		n, err = res.RowsAffected()

@@ -57,7 +57,7 @@ func (r *Reconciler) settleActions(ctx context.Context, now time.Time, rep *Repo
 		return err
 	}
 	for _, a := range open {
-		if held[a.ID] {
+		if held[a.ID] || !r.take(ctx, "action:"+a.ID, 0) {
 			continue
 		}
 		outcome, err := r.settleAction(ctx, a, now)
@@ -81,6 +81,9 @@ func (r *Reconciler) settleAction(ctx context.Context, a orders.Action, now time
 	o, err := r.Store.GetOrder(ctx, a.OrderID)
 	if err != nil {
 		return settledNothing, err
+	}
+	if cur := o.Action(a.ID); cur == nil || cur.Status != a.Status {
+		return settledNothing, nil // settled since the list was read
 	}
 	pay := o.Payment()
 	if pay == nil {

@@ -34,6 +34,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"crypto/rand"
 	"log/slog"
 	"slices"
 	"strings"
@@ -93,9 +94,44 @@ type Reconciler struct {
 	Log         *slog.Logger
 	// Observe, when set, is told of every pass of Run: for metrics.
 	Observe func(Report, error)
+	// Owner names this reconciler in the leases it takes (orders.Store.TakeLease) before
+	// it asks Moka about an attempt or an action, or sweeps: of the instances sharing a
+	// database, one does each. "" = a random name, made once.
+	Owner string
+	// Lease is how long a lease holds; 0 = 2m. An item whose lease ran out is taken again
+	// by the next pass of any instance.
+	Lease time.Duration
 
 	mu        sync.Mutex
 	lastSweep time.Time // when RunOnce last swept; zero = never
+	owner     string
+}
+
+// take takes the lease on item for this reconciler. A lease it cannot take (another
+// instance holds it) skips the item; so does a lease that cannot be written, which the
+// item's next pass tries again.
+func (r *Reconciler) take(ctx context.Context, item string, d time.Duration) bool {
+	r.mu.Lock()
+	if r.owner == "" {
+		r.owner = r.Owner
+		if r.owner == "" {
+			r.owner = "reconciler-" + rand.Text()
+		}
+	}
+	owner := r.owner
+	r.mu.Unlock()
+	if d <= 0 {
+		d = r.Lease
+	}
+	if d <= 0 {
+		d = 2 * time.Minute
+	}
+	took, err := r.Store.TakeLease(ctx, item, owner, d)
+	if err != nil {
+		r.Log.Error("reconcile lease", "item", item, "error", err.Error())
+		return false
+	}
+	return took
 }
 
 // Report counts what one pass did.
@@ -160,6 +196,9 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	for _, a := range append(stale, watched...) {
+		if !r.take(ctx, "attempt:"+a.ID, 0) {
+			continue // another instance is on it
+		}
 		switch outcome, err := r.settle(ctx, a, now); {
 		case err != nil:
 			rep.Left++
@@ -237,6 +276,10 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 	o, err := r.Store.GetOrder(ctx, a.OrderID)
 	if err != nil {
 		return settledNothing, err
+	}
+	if cur := attemptOf(o, a.ID); cur == nil || cur.Status != a.Status {
+		// Settled since the list was read (by another instance whose lease ran out).
+		return settledNothing, nil
 	}
 	client := r.Moka(o.MerchantID)
 	if client == nil {
@@ -376,4 +419,14 @@ func firstMessage(res *moka.PaymentDetailResult) string {
 		}
 	}
 	return "no message"
+}
+
+// attemptOf is the order's attempt id, nil when it has none of that id.
+func attemptOf(o *orders.Order, id string) *orders.Attempt {
+	for i := range o.Attempts {
+		if o.Attempts[i].ID == id {
+			return &o.Attempts[i]
+		}
+	}
+	return nil
 }

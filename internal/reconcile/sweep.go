@@ -67,12 +67,14 @@ func (r *Reconciler) sweepDue(now time.Time) bool {
 		return false
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if !r.lastSweep.IsZero() && now.Sub(r.lastSweep) < every {
+		r.mu.Unlock()
 		return false
 	}
 	r.lastSweep = now
-	return true
+	r.mu.Unlock()
+	// Of the instances sharing the database, one sweeps in each period.
+	return r.take(context.Background(), "sweep", every)
 }
 
 // Sweep reads Moka's payment list (GetPaymentTrxList, split past Moka's cap) for every

@@ -1,0 +1,44 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// TakeLease takes the lease on item for owner until d from now, when nobody else holds
+// it: true means owner may do the work. Several instances sharing the database take
+// leases before background work (reconciling an attempt, a sweep), so that each piece is
+// done by one of them. A lease is never given back; it runs out, and owner may take it
+// again while it holds it. Leases that ran out a day ago are purged with the expired
+// Idempotency-Keys.
+func (s *Store) TakeLease(ctx context.Context, item, owner string, d time.Duration) (bool, error) {
+	var took bool
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := s.txNow(ctx)
+		// The UPDATE's condition is checked on the row as it is when the statement runs
+		// (after any other instance's lease write has committed, on PostgreSQL), so two
+		// instances never both take it.
+		res, err := tx.ExecContext(ctx, `INSERT INTO work_leases (item, owner, held_until) VALUES (?, ?, ?)
+			ON CONFLICT (item) DO UPDATE SET owner = excluded.owner, held_until = excluded.held_until
+			WHERE work_leases.held_until <= ? OR work_leases.owner = excluded.owner`,
+			item, owner, formatTime(now.Add(d)), formatTime(now))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		took = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("take lease on %s: %w", item, err)
+	}
+	return took, nil
+}
+
+// purgeLeases deletes the leases that ran out before cutoff, inside a write.
+func purgeLeases(ctx context.Context, tx *sql.Tx, cutoff time.Time) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM work_leases WHERE held_until < ?`, formatTime(cutoff))
+	return err
+}
