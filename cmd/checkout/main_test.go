@@ -58,7 +58,7 @@ func TestVersion(t *testing.T) {
 func TestHelpListsCommands(t *testing.T) {
 	out, _, err := runCmd(t, nil, "-h")
 	require.NoError(t, err)
-	for _, cmd := range []string{"serve", "sandbox", "link", "healthcheck", "version"} {
+	for _, cmd := range []string{"serve", "sandbox", "link", "migrate", "healthcheck", "version"} {
 		assert.Contains(t, out, "\n  "+cmd+" ")
 	}
 

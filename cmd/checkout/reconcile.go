@@ -40,7 +40,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	// With the server's key: the pass reads sealed CodeForHash values of attempts.
-	store, err := orders.OpenWith(ctx, cfg.DB, time.Now, orders.Options{SealKey: key})
+	store, err := openStore(ctx, cfg, time.Now, orders.Options{SealKey: key})
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	rec.SweepEvery = -1 // swept below, with its own report
 	rep, err := rec.RunOnce(ctx)
 	fmt.Fprintf(stdout, "reconciled %s: expired %d, paid %d, abandoned %d, actions settled %d, flagged for review %d, left for later %d\n",
-		cfg.DB, rep.Expired, rep.Paid, rep.Abandoned, rep.Actions, rep.Flagged, rep.Left)
+		storeName(cfg), rep.Expired, rep.Paid, rep.Abandoned, rep.Actions, rep.Flagged, rep.Left)
 	if err != nil || *sweep <= 0 {
 		return err
 	}

@@ -29,6 +29,8 @@ Commands:
                -description -installments -return-url -locale -expires [-config FILE]
   user         dashboard users in the configured database: "user add -merchant M -email E"
                (password on stdin, 12+ characters), "user disable -email E"; -config FILE
+  migrate      apply the database's pending migrations and exit: -config FILE or
+               CHECKOUT_CONFIG (SQLite or PostgreSQL, as store.driver says)
   reconcile    run one reconciliation pass by hand and print what it changed:
                [-config FILE] (none: demo mode's database and sandbox)
   healthcheck  exit 0 when the server answers: -url (default /healthz at CHECKOUT_ADDR,
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "user":
 		// run has no stdin of its own (the signature is fixed); only this command reads it.
 		return runUser(ctx, flags, getenv, os.Stdin, stdout, stderr, bcryptCost)
+	case "migrate":
+		return runMigrate(ctx, flags, getenv, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, flags, getenv, stdout, stderr)
 	case "healthcheck":

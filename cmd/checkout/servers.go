@@ -55,8 +55,8 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		return err
 	}
 	storeOpts.SealKey = sealKey
-	// Open creates the database's directory (./data in demo mode) when it is missing.
-	store, err := orders.OpenWith(ctx, cfg.DB, clock, storeOpts)
+	// SQLite's open creates the database's directory (./data in demo mode) when it is missing.
+	store, err := openStore(ctx, cfg, clock, storeOpts)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,9 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		return err
 	}
 	storeGauges(met, store, srv, clock, webhookMerchants(cfg))
+	if cfg.Store.Driver == config.DriverPostgres && len(cfg.Dashboard.SessionKeys) == 0 {
+		log.Warn("dashboard sessions are signed with a random key of this instance: behind a load balancer a login works only on the instance that made it; give every instance the same dashboard.session_keys_env or _file")
+	}
 	if cfg.Dashboard.DemoUser != "" {
 		if err := ensureDemoUser(ctx, store, cfg); err != nil {
 			return err
@@ -156,6 +159,10 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 func codeForHashKey(cfg *config.Config) ([]byte, error) {
 	if k := cfg.CodeForHashKey.Value(); k != "" {
 		return []byte(k), nil
+	}
+	if cfg.Store.Driver == config.DriverPostgres {
+		// Validate refuses this already: a key file per instance would split the keys.
+		return nil, errors.New("server.code_for_hash_key_env or server.code_for_hash_key_file is required with store.driver postgres")
 	}
 	return orders.LoadOrCreateKeyFile(cfg.DB + ".key")
 }

@@ -154,7 +154,7 @@ func userConfig(path string, getenv func(string) string) (*config.Config, error)
 // merchant (as the server does at start, so a user can be added before the first serve),
 // runs fn and closes the store.
 func withUserStore(ctx context.Context, cfg *config.Config, fn func(*orders.Store) error) (err error) {
-	store, err := orders.Open(ctx, cfg.DB, time.Now)
+	store, err := openStore(ctx, cfg, time.Now, orders.Options{})
 	if err != nil {
 		return err
 	}

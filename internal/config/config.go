@@ -39,7 +39,8 @@ const (
 type Config struct {
 	Addr               string // listen address of the checkout, host:port
 	PublicURL          string // URL buyers and Moka reach the checkout at, no trailing slash
-	DB                 string // SQLite file path
+	DB                 string // SQLite file path (store.driver sqlite)
+	Store              Store
 	MaxAttempts        int
 	DefaultOrderExpiry time.Duration
 	MokaTimeout        time.Duration
@@ -72,6 +73,25 @@ type Config struct {
 	Storefront Storefront
 	Dashboard  Dashboard
 	Merchants  []Merchant
+}
+
+// Store drivers: where orders are kept.
+const (
+	// DriverSQLite keeps orders in the SQLite file at Config.DB: one machine, nothing to
+	// install. The default.
+	DriverSQLite = "sqlite"
+	// DriverPostgres keeps orders in the PostgreSQL database named by Store.DSN, which
+	// several checkout instances can share.
+	DriverPostgres = "postgres"
+)
+
+// Store says where orders are kept.
+type Store struct {
+	// Driver is DriverSQLite or DriverPostgres.
+	Driver string
+	// DSN names the PostgreSQL database (a libpq URL or key=value string) with driver
+	// postgres. It may hold the password, so it is a Secret; DSNWithoutSecrets shows it.
+	DSN Secret
 }
 
 // Dashboard configures the merchant dashboard.
@@ -204,11 +224,21 @@ func cleanYAMLError(err error) error {
 // file mirrors the YAML document; configs/checkout.example.yaml documents every key.
 type file struct {
 	Server     fileServer     `yaml:"server"`
+	Store      fileStore      `yaml:"store"`
 	Sandbox    fileSandbox    `yaml:"sandbox"`
 	Storefront fileStorefront `yaml:"storefront"`
 	Dashboard  fileDashboard  `yaml:"dashboard"`
 	Metrics    fileMetrics    `yaml:"metrics"`
 	Merchants  []fileMerchant `yaml:"merchants"`
+}
+
+type fileStore struct {
+	Driver string `yaml:"driver"`
+	// DSN may be written in the file only without a password; DSNEnv / DSNFile hold a
+	// DSN with one.
+	DSN     string `yaml:"dsn"`
+	DSNEnv  string `yaml:"dsn_env"`
+	DSNFile string `yaml:"dsn_file"`
 }
 
 type fileMetrics struct {

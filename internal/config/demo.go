@@ -7,6 +7,8 @@ package config
 // should still call Validate: a CHECKOUT_SANDBOX_PUBLIC_URL naming a live Moka host is refused.
 func Demo(getenv func(string) string) *Config {
 	c := &Config{
+		// Demo mode is SQLite, always: nothing to install. CHECKOUT_STORE_* are not read.
+		Store:              Store{Driver: DriverSQLite},
 		MaxAttempts:        DefaultMaxAttempts,
 		DefaultOrderExpiry: DefaultOrderExpiry,
 		MokaTimeout:        DefaultMokaTimeout,

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -33,6 +34,9 @@ const (
 	EnvStorefrontAddr     = "CHECKOUT_STOREFRONT_ADDR"
 	EnvMetricsAddr        = "CHECKOUT_METRICS_ADDR"
 	EnvStorefrontMerchant = "CHECKOUT_STOREFRONT_MERCHANT"
+	EnvStoreDriver        = "CHECKOUT_STORE_DRIVER"
+	// EnvStoreDSN holds the DSN itself, password included: it is read as a secret.
+	EnvStoreDSN = "CHECKOUT_STORE_DSN"
 )
 
 // resolve turns the parsed file into a Config: environment overrides, defaults, secrets.
@@ -97,6 +101,9 @@ func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte,
 	if c.CodeForHashKey, err = readCodeForHashKey(secrets, s); err != nil {
 		return nil, err
 	}
+	if c.Store, err = resolveStore(f.Store, getenv, secrets); err != nil {
+		return nil, err
+	}
 	keys, err := secrets.read("dashboard.session_keys", f.Dashboard.SessionKeysEnv, f.Dashboard.SessionKeysFile, false)
 	if err != nil {
 		return nil, err
@@ -140,6 +147,39 @@ func readCodeForHashKey(secrets secretSource, s fileServer) (Secret, error) {
 			key, CodeForHashKeySize, 2*CodeForHashKeySize, CodeForHashKeySize)
 	}
 	return Secret(raw), nil
+}
+
+// resolveStore reads the store section: the driver (default sqlite) and the DSN, from
+// CHECKOUT_STORE_DSN, else store.dsn (without a password), store.dsn_env or store.dsn_file.
+// Whether the driver is known and has what it needs is for Validate.
+func resolveStore(fs fileStore, getenv func(string) string, secrets secretSource) (Store, error) {
+	st := Store{Driver: fs.Driver}
+	if v := getenv(EnvStoreDriver); v != "" {
+		st.Driver = v
+	}
+	if st.Driver == "" {
+		st.Driver = DriverSQLite
+	}
+	if fs.DSN != "" {
+		if fs.DSNEnv != "" || fs.DSNFile != "" {
+			return st, errors.New("store.dsn, store.dsn_env and store.dsn_file: set only one")
+		}
+		if dsnHasSecret(fs.DSN) {
+			// Never the DSN itself: it holds the password.
+			return st, errors.New("store.dsn: holds a password, and secrets are never inline: move the DSN to store.dsn_env or store.dsn_file")
+		}
+	}
+	if v := getenv(EnvStoreDSN); v != "" {
+		st.DSN = Secret(v)
+		return st, nil
+	}
+	if fs.DSN != "" {
+		st.DSN = Secret(fs.DSN)
+		return st, nil
+	}
+	dsn, err := secrets.read("store.dsn", fs.DSNEnv, fs.DSNFile, false)
+	st.DSN = dsn
+	return st, err
 }
 
 func resolveMerchant(key string, fm fileMerchant, secrets secretSource) (Merchant, error) {

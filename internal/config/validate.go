@@ -89,6 +89,25 @@ func (c *Config) Validate() error {
 	if k := c.CodeForHashKey; k != "" && len(k.Value()) != CodeForHashKeySize {
 		add("server.code_for_hash_key", "must be %d bytes", CodeForHashKeySize)
 	}
+	switch c.Store.Driver {
+	case DriverSQLite:
+		if c.Store.DSN != "" {
+			// Most likely a forgotten store.driver: postgres. Instances that each ran on
+			// their own SQLite file would not see each other's orders.
+			add("store.dsn", "is only used with store.driver %s; with %s the database is the file server.db", DriverPostgres, DriverSQLite)
+		}
+	case DriverPostgres:
+		if c.Store.DSN == "" {
+			add("store.dsn", "store.driver %s needs a DSN: set store.dsn (without a password), store.dsn_env, store.dsn_file or %s", DriverPostgres, EnvStoreDSN)
+		}
+		if c.CodeForHashKey == "" {
+			// Without a configured key each instance would make its own in <db>.key, and one
+			// instance could not verify the bank returns of attempts another one started.
+			add("server.code_for_hash_key_env", "store.driver %s needs server.code_for_hash_key_env or server.code_for_hash_key_file: the default key file beside the SQLite database (<server.db>.key) is not shared between instances", DriverPostgres)
+		}
+	default:
+		add("store.driver", "%q is not one of %s, %s", c.Store.Driver, DriverSQLite, DriverPostgres)
+	}
 	if c.ReconcileInterval < 0 {
 		add("server.reconcile_interval", "must be 0 (off) or positive, got %s", c.ReconcileInterval)
 	}
