@@ -10,9 +10,9 @@ import (
 // TakeLease takes the lease on item for owner until d from now, when nobody else holds
 // it: true means owner may do the work. Several instances sharing the database take
 // leases before background work (reconciling an attempt, a sweep), so that each piece is
-// done by one of them. A lease is never given back; it runs out, and owner may take it
-// again while it holds it. Leases that ran out a day ago are purged with the expired
-// Idempotency-Keys.
+// done by one of them at a time. The owner gives the lease back when done (ReleaseLease);
+// one that stops meanwhile loses it when it runs out. Owner may take again a lease it
+// holds. Leases that ran out a day ago are purged with the expired Idempotency-Keys.
 func (s *Store) TakeLease(ctx context.Context, item, owner string, d time.Duration) (bool, error) {
 	var took bool
 	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -35,6 +35,19 @@ func (s *Store) TakeLease(ctx context.Context, item, owner string, d time.Durati
 		return false, fmt.Errorf("take lease on %s: %w", item, err)
 	}
 	return took, nil
+}
+
+// ReleaseLease gives back owner's lease on item; a lease owner no longer holds is left
+// alone.
+func (s *Store) ReleaseLease(ctx context.Context, item, owner string) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM work_leases WHERE item = ? AND owner = ?`, item, owner)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release lease on %s: %w", item, err)
+	}
+	return nil
 }
 
 // purgeLeases deletes the leases that ran out before cutoff, inside a write.

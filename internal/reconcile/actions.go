@@ -57,10 +57,15 @@ func (r *Reconciler) settleActions(ctx context.Context, now time.Time, rep *Repo
 		return err
 	}
 	for _, a := range open {
-		if held[a.ID] || !r.take(ctx, "action:"+a.ID, 0) {
+		if held[a.ID] {
 			continue
 		}
+		release := r.take(ctx, "action:"+a.ID)
+		if release == nil {
+			continue // another instance is on it
+		}
 		outcome, err := r.settleAction(ctx, a, now)
+		release()
 		switch {
 		case err != nil:
 			rep.Left++

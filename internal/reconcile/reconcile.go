@@ -32,9 +32,9 @@ package reconcile
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
-	"crypto/rand"
 	"log/slog"
 	"slices"
 	"strings"
@@ -94,12 +94,13 @@ type Reconciler struct {
 	Log         *slog.Logger
 	// Observe, when set, is told of every pass of Run: for metrics.
 	Observe func(Report, error)
-	// Owner names this reconciler in the leases it takes (orders.Store.TakeLease) before
-	// it asks Moka about an attempt or an action, or sweeps: of the instances sharing a
-	// database, one does each. "" = a random name, made once.
+	// Owner names this reconciler in the leases it takes (orders.Store.TakeLease) while
+	// it asks Moka about an attempt or an action and records the answer, or sweeps: of
+	// the instances sharing a database, one does each at a time, and an item settled
+	// meanwhile by another is left alone. "" = a random name, made once.
 	Owner string
-	// Lease is how long a lease holds; 0 = 2m. An item whose lease ran out is taken again
-	// by the next pass of any instance.
+	// Lease is how long a lease holds if its reconciler stops before giving it back;
+	// 0 = 2m (longer than a Moka call).
 	Lease time.Duration
 
 	mu        sync.Mutex
@@ -107,10 +108,10 @@ type Reconciler struct {
 	owner     string
 }
 
-// take takes the lease on item for this reconciler. A lease it cannot take (another
-// instance holds it) skips the item; so does a lease that cannot be written, which the
-// item's next pass tries again.
-func (r *Reconciler) take(ctx context.Context, item string, d time.Duration) bool {
+// take takes the lease on item for this reconciler and returns the function that gives
+// it back, or nil when another instance holds it (the item is skipped) or the lease
+// cannot be written (the item's next pass tries again).
+func (r *Reconciler) take(ctx context.Context, item string) func() {
 	r.mu.Lock()
 	if r.owner == "" {
 		r.owner = r.Owner
@@ -120,18 +121,22 @@ func (r *Reconciler) take(ctx context.Context, item string, d time.Duration) boo
 	}
 	owner := r.owner
 	r.mu.Unlock()
-	if d <= 0 {
-		d = r.Lease
-	}
+	d := r.Lease
 	if d <= 0 {
 		d = 2 * time.Minute
 	}
 	took, err := r.Store.TakeLease(ctx, item, owner, d)
 	if err != nil {
 		r.Log.Error("reconcile lease", "item", item, "error", err.Error())
-		return false
 	}
-	return took
+	if !took {
+		return nil
+	}
+	return func() {
+		if err := r.Store.ReleaseLease(context.WithoutCancel(ctx), item, owner); err != nil {
+			r.Log.Error("reconcile lease", "item", item, "error", err.Error()) // it runs out
+		}
+	}
 }
 
 // Report counts what one pass did.
@@ -196,10 +201,13 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	for _, a := range append(stale, watched...) {
-		if !r.take(ctx, "attempt:"+a.ID, 0) {
+		release := r.take(ctx, "attempt:"+a.ID)
+		if release == nil {
 			continue // another instance is on it
 		}
-		switch outcome, err := r.settle(ctx, a, now); {
+		outcome, err := r.settle(ctx, a, now)
+		release()
+		switch {
 		case err != nil:
 			rep.Left++
 			r.Log.Error("reconcile attempt", "attempt_id", a.ID, "order_id", a.OrderID,

@@ -73,8 +73,7 @@ func (r *Reconciler) sweepDue(now time.Time) bool {
 	}
 	r.lastSweep = now
 	r.mu.Unlock()
-	// Of the instances sharing the database, one sweeps in each period.
-	return r.take(context.Background(), "sweep", every)
+	return true
 }
 
 // Sweep reads Moka's payment list (GetPaymentTrxList, split past Moka's cap) for every
@@ -107,7 +106,13 @@ func (r *Reconciler) Sweep(ctx context.Context, from, to time.Time) (SweepReport
 		if !ok || client == nil {
 			continue // not configured, or a client that cannot list
 		}
-		if err := r.sweepMerchant(ctx, m, client, from, to, &rep); err != nil {
+		release := r.take(ctx, "sweep:"+m)
+		if release == nil {
+			continue // another instance is sweeping this merchant's list now
+		}
+		err := r.sweepMerchant(ctx, m, client, from, to, &rep)
+		release()
+		if err != nil {
 			if ctx.Err() != nil {
 				return rep, err
 			}
