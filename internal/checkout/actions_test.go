@@ -505,18 +505,21 @@ func TestConcurrentRefundsOneWins(t *testing.T) {
 }
 
 // raceOneWins sends 20 of one action at once while Moka holds the first: one wins, and
-// every other was refused while the first was pending, which proves they raced it.
-func raceOneWins(t *testing.T, e *env, id, action, path string) {
+// every other was refused while the first was pending, which proves they raced it. With
+// more instances (servers on e's database, the first e itself) the racers take turns
+// among them.
+func raceOneWins(t *testing.T, e *env, id, action, path string, more ...*env) {
 	t.Helper()
 	h := holdMoka(t, e, path)
+	instances := append([]*env{e}, more...)
 	const n = 20
 	results := make(chan response, n)
 	var wg sync.WaitGroup
-	for range n {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- e.act(id, action, "")
+			results <- instances[i%len(instances)].act(id, action, "")
 		}()
 	}
 	h.waitHeld()

@@ -207,6 +207,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, opt ClaimOptions) ([]Claime
 		out = out[:0]
 		now := s.txNow(ctx)
 		nowS, until := formatTime(now), formatTime(now.Add(opt.Lease))
+		// PostgreSQL: rows another instance is claiming right now are skipped, not waited
+		// for (the UPDATE below checks the lease again either way).
+		skipLocked := ""
+		if lockRows(ctx) {
+			skipLocked = " FOR UPDATE OF d SKIP LOCKED"
+		}
 		for _, m := range opt.Merchants {
 			free := min(opt.PerMerchant-opt.Busy[m], opt.Limit-len(out))
 			if free <= 0 {
@@ -217,7 +223,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, opt ClaimOptions) ([]Claime
 				WHERE d.merchant_id = ? AND d.state = 'pending' AND d.next_try_at <= ? AND d.claimed_until <= ?
 				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
 					WHERE p.order_id = d.order_id AND p.state = 'pending' AND p.event_seq < d.event_seq)
-				ORDER BY d.next_try_at, d.event_seq LIMIT ?`, m, nowS, nowS, free)
+				ORDER BY d.next_try_at, d.event_seq LIMIT ?`+skipLocked, m, nowS, nowS, free)
 			if err != nil {
 				return fmt.Errorf("due deliveries of %s: %w", m, err)
 			}

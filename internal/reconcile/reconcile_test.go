@@ -36,8 +36,9 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// fixture is a real SQLite store, the sandbox on a real port and a reconciler between them.
+// fixture is a real store (see storetest), the sandbox on a real port and a reconciler between them.
 type fixture struct {
+	db     storetest.DB
 	store  *orders.Store
 	bank   *sandbox.Server
 	client *moka.Client
@@ -65,13 +66,14 @@ func newFixture(t *testing.T, sessionTimeout ...time.Duration) *fixture {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	store := storetest.New(t).Open(t, clk.Now)
+	db := storetest.New(t)
+	store := db.Open(t, clk.Now)
 	require.NoError(t, store.EnsureMerchant(ctx, orders.Merchant{ID: "shop", Name: "Shop"}))
 
 	client := moka.New(bankURL, moka.Credentials{DealerCode: sandbox.DemoDealerCode,
 		Username: sandbox.DemoUsername, Password: sandbox.DemoPassword}, moka.WithTimeout(2*time.Second))
 	logs := &bytes.Buffer{}
-	f := &fixture{store: store, bank: bank, client: client, clock: clk, logs: logs}
+	f := &fixture{db: db, store: store, bank: bank, client: client, clock: clk, logs: logs}
 	f.rec = &reconcile.Reconciler{
 		Store: store,
 		Moka: func(id string) reconcile.Detailer {
