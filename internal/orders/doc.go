@@ -1,8 +1,29 @@
 // Package orders holds the domain of the checkout: orders, payment attempts, merchant
-// actions (captures, voids, refunds, pool approvals), Idempotency-Keys and events, the status machine that moves an order between states, and the
-// SQLite store that keeps them. It knows nothing of HTTP or of Moka's wire format.
+// actions (captures, voids, refunds, pool approvals), Idempotency-Keys and events, the
+// status machine that moves an order between states, and the store that keeps them, on
+// SQLite (Open, the default: one file, one process) or on PostgreSQL (OpenPostgres: many
+// instances on one database). It knows nothing of HTTP or of Moka's wire format.
 //
-// # How the store writes
+// # One store, two engines
+//
+// Store is the one API the rest of the checkout uses; the engine under it is chosen when
+// it is opened. The queries are written once, with SQLite's ? placeholders (the
+// PostgreSQL driver numbers them, see OpenPostgresDB), in SQL both engines run: ON
+// CONFLICT instead of INSERT OR IGNORE, TRUE and FALSE, a rowid column on PostgreSQL's
+// tables where SQLite has its own. What differs is confined to the engines' files:
+//
+//   - how a write runs: through the committer on SQLite (below), as its own READ
+//     COMMITTED transaction on PostgreSQL (postgres.go);
+//   - the schema's types: money is TEXT on both (the decimal exactly as given), times are
+//     TEXT in a fixed RFC 3339 layout on SQLite and timestamptz on PostgreSQL (both kept
+//     to the microsecond: the store's clock is truncated so, and what a write returns
+//     equals what a read gives later), booleans are integers on SQLite and boolean on
+//     PostgreSQL; the numbered migrations exist once per dialect, the same numbers in
+//     both (migrations/sqlite, migrations/postgres);
+//   - constraint errors (isUnique, isForeignKey) and the SQLite engine's files and
+//     pragmas.
+//
+// # How the store writes on SQLite
 //
 // SQLite lets one connection write at a time. Connections that compete for that lock do
 // not queue: they sleep in the busy handler and retry, which under load turns into
@@ -60,6 +81,41 @@
 //   - Close stops taking writes (ErrClosed), finishes those queued, then closes.
 //   - Another process writing the same file (the sqlite3 shell, a test) takes SQLite's
 //     lock in the ordinary way; the busy timeout covers that case only.
+//
+// # How the store writes on PostgreSQL
+//
+// Any number of instances write at once, so every write is a transaction of its own on a
+// connection of the store's bounded pool, at READ COMMITTED, PostgreSQL's default:
+//
+//   - A write locks the order it reads before changing it (SELECT ... FOR UPDATE, done by
+//     loadOrder and loadAttempt inside a write, see lockRows), so the writes of one order
+//     run one after the other on every instance, each seeing what the previous one
+//     committed: what SQLite's single writer gives for free. The guards in SQL and the
+//     unique indexes stay what records an outcome once.
+//   - An Idempotency-Key is locked (a transaction-scoped advisory lock on its hash)
+//     before it is looked up, so two requests with one key on two instances never both
+//     pass; the second sees the first's key once it has committed.
+//   - The outbox's cursor: PostgreSQL hands out an event's rowid when it is inserted, not
+//     when it commits, so EnqueueDeliveries reads the outbox under a SHARE lock on events
+//     (it waits for the transactions inserting events, and holds new ones back while it
+//     reads) and nothing can appear behind the cursor. Delivery claims skip rows another
+//     instance is claiming (FOR UPDATE SKIP LOCKED) and check the lease again.
+//   - Background work takes leases in the database (TakeLease): of the instances'
+//     reconcilers, one asks Moka about an attempt or an action at a time.
+//   - Reads of an order and its rows are one REPEATABLE READ READ ONLY transaction: one
+//     snapshot.
+//   - Migrations run under an advisory lock: instances starting together apply each once.
+//
+// Failure modes: a caller whose context ends while it waits for a connection is told so
+// and nothing is written; once its transaction has begun it runs to its end, as on
+// SQLite. A write chosen as a deadlock's victim (or refused for a serialization failure)
+// is run again, up to 10 times; then, and when a commit fails or the database cannot be
+// reached, the caller gets ErrCommitFailed (code "unavailable", a 503). More than
+// Options.WriteQueue writes running or waiting for a connection are refused at once with
+// ErrOverloaded. A commit whose answer is lost (the connection dropped during COMMIT) is
+// reported as ErrCommitFailed though it may have committed: every money action is
+// written pending before Moka is called and settled from Moka's records, so a retry
+// finds the pending row or the Idempotency-Key.
 //
 // # Merchant actions
 //
