@@ -1,5 +1,7 @@
 // Package orders holds the domain of the checkout: orders, payment attempts, merchant
-// actions (captures, voids, refunds, pool approvals), Idempotency-Keys and events, the status machine that moves an order between states, and the
+// actions (captures, voids, refunds, pool approvals), Idempotency-Keys and events, the
+// card declines counted for the checkout's card-testing limits (velocity.go), the status
+// machine that moves an order between states, and the
 // SQLite store that keeps them. It knows nothing of HTTP or of Moka's wire format.
 //
 // # How the store writes
