@@ -108,7 +108,7 @@ func TestVelocityBankReturnOnOtherInstanceCounts(t *testing.T) {
 	}
 	before := calls.Load()
 	for _, e := range []*env{a, b} {
-		r := e.submitCard("/pay/"+a.createOrder(orderBody("VR-post-"+e.url))["id"].(string), failCard)
+		r := e.submitCard("/pay/"+a.createOrder(orderBody("VR-post-" + e.url))["id"].(string), failCard)
 		assert.Equal(t, http.StatusTooManyRequests, r.status, "on %s: %s", e.url, r.body)
 	}
 	assert.Equal(t, before, calls.Load(), "Moka not called")
