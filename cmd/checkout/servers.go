@@ -68,6 +68,11 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 
 	opts := checkoutOptions(cfg, store, log)
 	opts.Now, opts.Metrics = clock, met
+	// The decline limits know a card by an HMAC under a key derived from the same key, so
+	// that every instance on the database counts a card under the same name.
+	if opts.CardHashKey, err = checkout.CardHashKeyFrom(sealKey); err != nil {
+		return err
+	}
 	srv, err := checkout.New(opts)
 	if err != nil {
 		return err

@@ -168,6 +168,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		}},
 		MokaTimeout:  2 * time.Second,
 		PasswordCost: bcrypt.MinCost, // the test users' hashes; cost 12 takes seconds under -race
+		// As cmd/checkout derives it from the CodeForHash key: a second instance (which
+		// gets these options) knows a card by the same HMAC.
+		CardHashKey: testCardHashKey(t),
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -187,6 +190,14 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+}
+
+// testCardHashKey is the card HMAC key of a test's instances.
+func testCardHashKey(t testing.TB) []byte {
+	t.Helper()
+	k, err := checkout.CardHashKeyFrom([]byte("test CodeForHash key of " + t.Name()))
+	require.NoError(t, err)
+	return k
 }
 
 // secondInstance starts another checkout process's worth of server (its own store on

@@ -51,13 +51,16 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 		vm.Alert = tr(pc.lang, msgFixErrors)
 		return s.render(c, pc.merchant, http.StatusUnprocessableEntity, templates.Pay(vm))
 	}
+	ctx := c.Request().Context()
 	// Card testing: past a decline limit nothing reaches Moka and no attempt is used up.
 	declineKeys := s.velocity.keysFor(pc.merchant, card.Number, c.RealIP())
-	if refused, wait := s.velocity.blocked(declineKeys, s.now()); refused {
+	refused, wait, err := s.velocity.blocked(ctx, declineKeys, s.now())
+	if err != nil {
+		return err
+	}
+	if refused {
 		return s.tooManyDeclines(c, pc, card, wait)
 	}
-
-	ctx := c.Request().Context()
 	// A count the card's bank does not offer is refused here, not declined by the bank
 	// after an attempt was used up.
 	if table, refused := s.checkInstallments(ctx, pc, card); refused {
@@ -75,6 +78,9 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 		CardBrand:    cardBrand(card.Number),
 		Embedded:     pc.embedded,
 		ParentOrigin: pc.origin,
+		// A decline, at Moka's 3-D start or in the bank's return (on any instance), counts
+		// against these.
+		DeclineKeys: declineKeys.keys(),
 	}
 	order, err := s.store.StartAttempt(ctx, pc.order.ID, attempt)
 	if err != nil {
@@ -95,7 +101,6 @@ func (s *Server) handlePaySubmit(c echo.Context) error {
 		}
 		return fmt.Errorf("mark attempt %s redirected: %w", attempt.ID, err)
 	}
-	s.velocity.remember(attempt.ID, declineKeys) // a failed bank return counts as a decline
 	return c.Redirect(http.StatusSeeOther, res.URL)
 }
 
@@ -243,12 +248,9 @@ func (s *Server) mokaFailed(c echo.Context, pc *payContext, a *orders.Attempt, c
 	code := mokaResultCode(cause)
 	message, refused := mokaMessage(cause)
 	declined := cardDeclined(cause)
-	if declined {
-		s.velocity.decline(s.velocity.keysFor(pc.merchant, card.Number, c.RealIP()), s.now())
-	}
 	s.log.Warn("moka 3-D start failed", "attempt_id", a.ID, "order_id", pc.order.ID, "result_code", code)
 	order, err := s.store.FailAttempt(context.WithoutCancel(c.Request().Context()), a.ID,
-		orders.Failure{ResultCode: code, ResultMessage: message, NotCounted: !declined})
+		orders.Failure{ResultCode: code, ResultMessage: message, NotCounted: !declined, Declined: declined})
 	if err != nil {
 		return err
 	}

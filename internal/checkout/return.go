@@ -52,6 +52,9 @@ func (s *Server) handleReturn(c echo.Context) error {
 		TrxCode:       clip(r.Form.Get("trxCode"), 100),
 		ResultCode:    clip(r.Form.Get("resultCode"), 200),
 		ResultMessage: clip(r.Form.Get("resultMessage"), 500),
+		// A failure counts as a card decline (velocity.go), with the keys stored with the
+		// attempt by whichever instance started it.
+		CountDecline: true,
 	}
 	rr, err := s.store.RecordOutcome(context.WithoutCancel(r.Context()), a.ID, out)
 	if err != nil {
@@ -59,7 +62,6 @@ func (s *Server) handleReturn(c echo.Context) error {
 	}
 	if rr.Recorded {
 		s.opts.Metrics.ObserveOutcome(OutcomeName(rr), "return")
-		s.velocity.returned(a.ID, !out.Success, s.now())
 	}
 	switch {
 	case rr.Conflict:

@@ -84,8 +84,10 @@ type Options struct {
 	// X-Forwarded-For. Leave it off unless a proxy you run sets that header: a buyer
 	// could otherwise choose the IP we report.
 	TrustProxyHeaders bool
-	// CardHashKey keys the HMAC by which the decline limits know a card. None: a random
-	// key is made at start (the counts are in memory and end with the process anyway).
+	// CardHashKey keys the HMAC by which the decline limits know a card; every instance
+	// on one database must have the same (CardHashKeyFrom derives it from the CodeForHash
+	// key). None: a random key is made at start, which does for one instance alone (its
+	// counts then start afresh when it restarts).
 	CardHashKey []byte
 	// AuthFailures is how many failed API key checks or bad link signatures an IP may
 	// have per hour before it is answered 429; 0 = DefaultAuthFailures.
@@ -141,7 +143,7 @@ type Server struct {
 	shed        atomic.Int64
 	access      *accessLogger
 
-	velocity     *velocity     // card declines across orders (velocity.go)
+	velocity     *velocity     // card declines across orders and instances (velocity.go)
 	apiFailures  *authThrottle // wrong API keys per IP
 	linkFailures *authThrottle // bad link signatures per IP
 }
@@ -210,7 +212,7 @@ func New(opts Options) (*Server, error) {
 	}
 
 	s.cspReports = newCSPReportLimiter()
-	s.velocity = newVelocity(opts.CardHashKey)
+	s.velocity = newVelocity(opts.CardHashKey, opts.Store)
 	s.apiFailures, s.linkFailures = newAuthThrottle(opts.AuthFailures), newAuthThrottle(opts.AuthFailures)
 	s.secureCookies = pub.Scheme == "https"
 	if s.secureCookies && opts.HSTSMaxAge >= 0 {

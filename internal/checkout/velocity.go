@@ -1,6 +1,8 @@
 package checkout
 
 import (
+	"context"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -17,24 +19,38 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
+	"github.com/mokacheckout/checkout/internal/orders"
 	"github.com/mokacheckout/checkout/web/templates"
 )
 
 // Card testing: a carder with a list of stolen numbers posts them one after another to
 // find the live ones. Declined cards are counted in a sliding window per card and client
 // IP, per card, per IP and per merchant; past a limit the card form answers 429 before
-// Moka is called. The counts are token buckets (golang.org/x/time/rate) of limit tokens
-// that refill over VelocityWindow, which is a sliding window in effect: after limit
-// declines the key is refused, one more decline is allowed every window/limit, and a
-// whole window without declines frees it completely.
+// Moka is called. A key is refused while it has limit declines or more in the last
+// VelocityWindow, and Retry-After is the time until the oldest of the declines that must
+// leave the window for one more to be allowed has left it.
 //
-// The counts live in this process's memory only: several instances behind a load
-// balancer each keep their own (a carder spread over n instances gets up to n times the
-// limits until the counts move to PostgreSQL). A card is known only by a keyed HMAC of
-// its number, never the number.
+// The declines are rows in the store (velocity_declines, see internal/orders/velocity.go),
+// so every instance on one database counts the same declines: a carder spread over n
+// instances meets the same limits as on one. One query per card post reads all four
+// counts; a decline is written in the transaction that ends its attempt. The bank's
+// return, which carries no card number and may reach another instance than the card
+// post, finds the keys to count in the attempt's row (Attempt.DeclineKeys).
+//
+// A card is known only by a keyed HMAC-SHA256 of its number, hex. The HMAC key is
+// derived from the CodeForHash seal key (CardHashKeyFrom), so every instance computes the
+// same card keys, and it is never in the database: a stolen copy of the database holds
+// neither card numbers nor a way to test a guessed number against the stored keys (a
+// plain hash of a 16-digit number with a known prefix could be brute-forced). No first
+// six or last four digits are kept with the keys either.
+//
+// The API key and link signature throttle (authThrottle) and the dashboard's login
+// throttle stay in each process's memory: they protect one process's CPU (key and
+// bcrypt checks) from brute force, and a shared count would turn every bad request into
+// a database write.
 const (
 	// VelocityWindow is the window in which declines are counted.
-	VelocityWindow = time.Hour
+	VelocityWindow = orders.DeclineWindow
 	// Default decline limits per VelocityWindow, in the spirit of the big payment
 	// orchestrators' card-testing rules.
 	DefaultVelocityCardIP   = 3
@@ -42,13 +58,9 @@ const (
 	DefaultVelocityIP       = 20
 	DefaultVelocityMerchant = 500
 
-	// maxVelocityKeys bounds each limiter's memory. Only a decline adds a key, and the
-	// per-merchant ceiling bounds declines, so the bound is reached only by a flood that
-	// the ceiling has already stopped; the oldest keys go first.
-	maxVelocityKeys = 100_000
-	// maxRemembered bounds the attempts at the bank whose card key is kept for their
-	// return (a bank return that never comes leaves its entry until it is pushed out).
-	maxRemembered = 50_000
+	// maxThrottleKeys bounds each in-memory throttle's memory. Only a failure adds a
+	// key; the oldest keys go first.
+	maxThrottleKeys = 100_000
 
 	// DefaultAuthFailures is how many failed API key checks (401) or bad link signatures
 	// (403) an IP may have per AuthFailureWindow before it is answered 429 without a check.
@@ -78,6 +90,119 @@ func (v VelocityLimits) withDefaults() VelocityLimits {
 		IP:       def(v.IP, DefaultVelocityIP),
 		Merchant: def(v.Merchant, DefaultVelocityMerchant),
 	}
+}
+
+// cardHashKeyInfo labels the HKDF output: the seal key's bytes give this key and the
+// CodeForHash sealing key, and the two must differ.
+const cardHashKeyInfo = "checkout velocity card hmac v1"
+
+// CardHashKeyFrom derives Options.CardHashKey from the CodeForHash seal key (HKDF-SHA256),
+// so that every instance with the same seal key knows a card by the same HMAC.
+func CardHashKeyFrom(sealKey []byte) ([]byte, error) {
+	if len(sealKey) == 0 {
+		return nil, errors.New("card hash key: no seal key")
+	}
+	return hkdf.Key(sha256.New, sealKey, nil, cardHashKeyInfo, 32)
+}
+
+// velocity checks the card form's decline limits against the store's counts.
+type velocity struct {
+	cardKey []byte // HMAC key for card numbers
+	store   *orders.Store
+}
+
+// declineKeys are what a decline is counted against.
+type declineKeys struct {
+	merchant string
+	limits   VelocityLimits
+	card, ip string
+}
+
+func newVelocity(cardKey []byte, store *orders.Store) *velocity {
+	if len(cardKey) == 0 {
+		// One instance on its own: the keys only need to agree within this process (and
+		// a restart starts the counts afresh, as the old keys no longer match).
+		cardKey = make([]byte, 32)
+		_, _ = rand.Read(cardKey) // never fails (crypto/rand since Go 1.24)
+	}
+	return &velocity{cardKey: cardKey, store: store}
+}
+
+// keysFor names the card (by HMAC) and the client (by IP, IPv6 by its /64, which one
+// subscriber usually holds whole) of a card form post.
+func (v *velocity) keysFor(m *merchant, number, ip string) declineKeys {
+	mac := hmac.New(sha256.New, v.cardKey)
+	mac.Write([]byte(number))
+	return declineKeys{merchant: m.ID, limits: m.Velocity.withDefaults(),
+		card: hex.EncodeToString(mac.Sum(nil)), ip: ipKey(ip)}
+}
+
+// ipKey is how a client is counted: its IPv4 address, or its IPv6 /64. What does not
+// parse is quoted, so that a key never holds a line break (see orders.Attempt.DeclineKeys).
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return strconv.QuoteToASCII(ip)
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// velocityCheck is one limit: its key and its limit.
+type velocityCheck struct {
+	key   string
+	limit int
+}
+
+// The keys are per merchant (the store keeps the merchant beside each key): each
+// merchant's limits count its own declines.
+func (k declineKeys) checks() []velocityCheck {
+	return []velocityCheck{
+		{"card_ip:" + k.card + ":" + k.ip, k.limits.CardIP},
+		{"card:" + k.card, k.limits.Card},
+		{"ip:" + k.ip, k.limits.IP},
+		{"merchant", k.limits.Merchant},
+	}
+}
+
+// keys are the keys a decline counts against: all four, also those of a limit turned
+// off, so that a limit turned on later counts the declines before it.
+func (k declineKeys) keys() []string {
+	var out []string
+	for _, c := range k.checks() {
+		out = append(out, c.key)
+	}
+	return out
+}
+
+// blocked reports whether any limit is used up, and the longest wait until the post
+// would be let through. Two posts at once may both pass at one decline below a limit:
+// the counts bound card testing, they are not a lock.
+func (v *velocity) blocked(ctx context.Context, k declineKeys, now time.Time) (bool, time.Duration, error) {
+	var limits []orders.DeclineLimit
+	for _, c := range k.checks() {
+		if c.limit >= 1 {
+			limits = append(limits, orders.DeclineLimit{Key: c.key, Limit: c.limit})
+		}
+	}
+	if len(limits) == 0 {
+		return false, 0, nil
+	}
+	counts, err := v.store.CountDeclines(ctx, k.merchant, limits, now.Add(-VelocityWindow))
+	if err != nil {
+		return false, 0, err
+	}
+	refused, wait := false, time.Duration(0)
+	for _, c := range counts {
+		if c.Blocked() {
+			refused, wait = true, max(wait, c.LimitTh.Add(VelocityWindow).Sub(now))
+		}
+	}
+	return refused, wait, nil
 }
 
 // keyedLimiters is a bounded map of token buckets, one per key, all with the same limit
@@ -134,117 +259,8 @@ func (k *keyedLimiters) fail(key string, limit int, window time.Duration, now ti
 	l.AllowN(now, 1) // false once used up: the key stays blocked, nothing more to take
 }
 
-// velocity holds the card form's decline counts.
-type velocity struct {
-	cardKey []byte // HMAC key for card numbers
-	counts  *keyedLimiters
-
-	mu       sync.Mutex
-	attempts map[string]declineKeys // attempt id -> keys to count if its bank return fails
-	order    []string
-}
-
-// declineKeys are what a decline is counted against.
-type declineKeys struct {
-	merchant string
-	limits   VelocityLimits
-	card, ip string
-}
-
-func newVelocity(cardKey []byte) *velocity {
-	if len(cardKey) == 0 {
-		cardKey = make([]byte, 32)
-		_, _ = rand.Read(cardKey) // never fails (crypto/rand since Go 1.24)
-	}
-	return &velocity{cardKey: cardKey, counts: newKeyedLimiters(maxVelocityKeys), attempts: map[string]declineKeys{}}
-}
-
-// keysFor names the card (by HMAC) and the client (by IP, IPv6 by its /64, which one
-// subscriber usually holds whole) of a card form post.
-func (v *velocity) keysFor(m *merchant, number, ip string) declineKeys {
-	mac := hmac.New(sha256.New, v.cardKey)
-	mac.Write([]byte(number))
-	return declineKeys{merchant: m.ID, limits: m.Velocity.withDefaults(),
-		card: hex.EncodeToString(mac.Sum(nil)), ip: ipKey(ip)}
-}
-
-func ipKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
-
-// velocityCheck is one limit: its bucket's key and its limit.
-type velocityCheck struct {
-	key   string
-	limit int
-}
-
-// The keys are per merchant: each merchant's limits count its own declines.
-func (k declineKeys) checks() []velocityCheck {
-	m := k.merchant + "\x00"
-	return []velocityCheck{
-		{"cardip\x00" + m + k.card + "\x00" + k.ip, k.limits.CardIP},
-		{"card\x00" + m + k.card, k.limits.Card},
-		{"ip\x00" + m + k.ip, k.limits.IP},
-		{"merchant\x00" + m, k.limits.Merchant},
-	}
-}
-
-// blocked reports whether any limit is used up, and the longest wait until the post
-// would be let through.
-func (v *velocity) blocked(k declineKeys, now time.Time) (bool, time.Duration) {
-	refused, wait := false, time.Duration(0)
-	for _, c := range k.checks() {
-		if b, w := v.counts.blocked(c.key, c.limit, VelocityWindow, now); b {
-			refused, wait = true, max(wait, w)
-		}
-	}
-	return refused, wait
-}
-
-// decline counts a declined card against every limit.
-func (v *velocity) decline(k declineKeys, now time.Time) {
-	for _, c := range k.checks() {
-		v.counts.fail(c.key, c.limit, VelocityWindow, now)
-	}
-}
-
-// remember keeps an attempt's keys until its bank return, which carries no card number.
-func (v *velocity) remember(attemptID string, k declineKeys) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if _, ok := v.attempts[attemptID]; ok {
-		return
-	}
-	if len(v.attempts) >= maxRemembered {
-		delete(v.attempts, v.order[0])
-		v.order = v.order[1:]
-	}
-	v.attempts[attemptID] = k
-	v.order = append(v.order, attemptID)
-}
-
-// returned counts a failed bank return of a remembered attempt as a decline. The entry
-// stays in order until pushed out; a second return of the attempt finds no entry.
-func (v *velocity) returned(attemptID string, failed bool, now time.Time) {
-	v.mu.Lock()
-	k, ok := v.attempts[attemptID]
-	delete(v.attempts, attemptID)
-	v.mu.Unlock()
-	if ok && failed {
-		v.decline(k, now)
-	}
-}
-
-// authThrottle answers 429 to an IP that failed authentication too often.
+// authThrottle answers 429 to an IP that failed authentication too often. Its counts
+// are token buckets in this process's memory (per instance, see the comment at the top).
 type authThrottle struct {
 	limit  int
 	counts *keyedLimiters
@@ -254,7 +270,7 @@ func newAuthThrottle(limit int) *authThrottle {
 	if limit == 0 {
 		limit = DefaultAuthFailures
 	}
-	return &authThrottle{limit: limit, counts: newKeyedLimiters(maxVelocityKeys)}
+	return &authThrottle{limit: limit, counts: newKeyedLimiters(maxThrottleKeys)}
 }
 
 func (t *authThrottle) blocked(ip string, now time.Time) (bool, time.Duration) {

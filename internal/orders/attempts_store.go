@@ -22,7 +22,7 @@ type RecordResult struct {
 
 const attemptColumns = `id, order_id, other_trx_code, status, code_for_hash, installments, card_holder,
 	card_first6, card_last4, card_brand, embedded, parent_origin, trx_code, result_code, result_message,
-	bank_url, counted, created_at, completed_at`
+	bank_url, counted, decline_keys, created_at, completed_at`
 
 func loadAttempts(ctx context.Context, q querier, where string, args ...any) ([]Attempt, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+attemptColumns+" FROM attempts WHERE "+where, args...)
@@ -36,12 +36,13 @@ func loadAttempts(ctx context.Context, q querier, where string, args ...any) ([]
 		var created string
 		var completed sql.NullString
 		var counted bool
+		var declineKeys string
 		if err := rows.Scan(&a.ID, &a.OrderID, &a.OtherTrxCode, &a.Status, &a.CodeForHash, &a.Installments,
 			&a.CardHolder, &a.CardFirst6, &a.CardLast4, &a.CardBrand, &a.Embedded, &a.ParentOrigin,
-			&a.TrxCode, &a.ResultCode, &a.ResultMessage, &a.BankURL, &counted, &created, &completed); err != nil {
+			&a.TrxCode, &a.ResultCode, &a.ResultMessage, &a.BankURL, &counted, &declineKeys, &created, &completed); err != nil {
 			return nil, err
 		}
-		a.NotCounted = !counted
+		a.NotCounted, a.DeclineKeys = !counted, parseDeclineKeys(declineKeys)
 		// Stored sealed (v1:...) by a store with a key, or plain from before: see seal.go.
 		if a.CodeForHash, err = sealerOf(q).open(a.ID, a.CodeForHash); err != nil {
 			return nil, fmt.Errorf("open code_for_hash: %w", err)
@@ -125,10 +126,11 @@ func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*
 		n.Status, n.CreatedAt, n.CompletedAt = AttemptCreated, s.txNow(ctx), nil
 		n.CodeForHash, n.TrxCode, n.ResultCode, n.ResultMessage, n.BankURL, n.NotCounted = "", "", "", "", "", false
 		_, err = tx.ExecContext(ctx, "INSERT INTO attempts ("+attemptColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.ID, n.OrderID, n.OtherTrxCode, n.Status, n.CodeForHash, n.Installments, n.CardHolder,
 			n.CardFirst6, n.CardLast4, n.CardBrand, n.Embedded, n.ParentOrigin,
-			n.TrxCode, n.ResultCode, n.ResultMessage, n.BankURL, true, formatTime(n.CreatedAt), nil)
+			n.TrxCode, n.ResultCode, n.ResultMessage, n.BankURL, true, declineKeysColumn(n.DeclineKeys),
+			formatTime(n.CreatedAt), nil)
 		if err != nil {
 			return fmt.Errorf("insert attempt: %w", err)
 		}
@@ -224,7 +226,7 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 			return newError(CodeInvalidTransition, "", "attempt %s is at the bank; only its return can end it", attemptID)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, result_code = ?, result_message = ?,
-			counted = ?, completed_at = ? WHERE id = ? AND status IN (?, ?)`,
+			counted = ?, decline_keys = '', completed_at = ? WHERE id = ? AND status IN (?, ?)`,
 			status, f.ResultCode, f.ResultMessage, !f.NotCounted, formatTime(s.txNow(ctx)), attemptID,
 			AttemptCreated, AttemptRedirected)
 		if err != nil {
@@ -243,6 +245,12 @@ func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, sta
 			if err != nil {
 				return err
 			}
+			if f.Declined {
+				if err := countAttemptDecline(ctx, tx, o, a, now); err != nil {
+					return err
+				}
+			}
+			a.DeclineKeys = nil
 			if err := s.settleFailure(ctx, tx, o, a); err != nil {
 				return err
 			}
@@ -354,7 +362,7 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			replaces = "status IN ('" + string(AttemptRedirected) + "', '" + string(AttemptAbandoned) + "')"
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, trx_code = ?, result_code = ?,
-			result_message = ?, completed_at = ? WHERE id = ? AND `+replaces+` AND code_for_hash != ''`,
+			result_message = ?, decline_keys = '', completed_at = ? WHERE id = ? AND `+replaces+` AND code_for_hash != ''`,
 			status, out.TrxCode, out.ResultCode, out.ResultMessage, formatTime(now), attemptID)
 		if err != nil {
 			return err
@@ -371,6 +379,13 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 			if err != nil {
 				return err
 			}
+			if !out.Success && out.CountDecline {
+				// The declined card's time is when the bank's answer came.
+				if err := countAttemptDecline(ctx, tx, o, a, s.txNow(ctx)); err != nil {
+					return err
+				}
+			}
+			a.DeclineKeys = nil
 			if out.Success && o.PaidAt == nil && paidStatus(o) == StatusPaid {
 				o.PaidAt = &now // the payment's own time, not the time we heard of it
 			}

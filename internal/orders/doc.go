@@ -1,5 +1,6 @@
 // Package orders holds the domain of the checkout: orders, payment attempts, merchant
 // actions (captures, voids, refunds, pool approvals), Idempotency-Keys and events, the
+// card declines counted for the checkout's card-testing limits (velocity.go), the
 // status machine that moves an order between states, and the store that keeps them, on
 // SQLite (Open, the default: one file, one process) or on PostgreSQL (OpenPostgres: many
 // instances on one database). It knows nothing of HTTP or of Moka's wire format.

@@ -56,8 +56,9 @@ func (s *Store) LookupIdempotency(ctx context.Context, merchantID, key string) (
 	return r, nil
 }
 
-// PurgeIdempotency deletes the keys older than IdempotencyTTL, and the work leases that
-// ran out as long ago, and returns how many keys it deleted.
+// PurgeIdempotency deletes the keys older than IdempotencyTTL, the work leases that ran
+// out as long ago and the card declines that have left DeclineWindow, in one write, and
+// returns how many keys it deleted. Reconciliation runs it on every pass.
 func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -67,6 +68,9 @@ func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
 			return err
 		}
 		if err := purgeLeases(ctx, tx, cutoff); err != nil {
+			return err
+		}
+		if err := purgeDeclines(ctx, tx, s.txNow(ctx)); err != nil {
 			return err
 		}
 		n, err = res.RowsAffected()

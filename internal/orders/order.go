@@ -139,7 +139,12 @@ type Attempt struct {
 	BankURL       string // Moka's Data.Url: the bank's 3-D page for this attempt
 	// NotCounted marks a failure that was not the buyer's (Moka could not be reached):
 	// such an attempt does not use up one of the order's MaxAttempts.
-	NotCounted  bool
+	NotCounted bool
+	// DeclineKeys are the card-testing limit keys (internal/checkout/velocity.go) a
+	// decline of this attempt counts against: keyed hashes and the client's IP, never
+	// the card number. Kept until the attempt ends, so that the bank's return, on any
+	// instance, can count its decline.
+	DeclineKeys []string
 	CreatedAt   time.Time
 	CompletedAt *time.Time
 }
@@ -182,6 +187,9 @@ type Failure struct {
 	// NotCounted: the failure was not the buyer's, so the attempt does not count
 	// against the order's MaxAttempts.
 	NotCounted bool
+	// Declined: Moka refused the card, and the failure counts as a decline against the
+	// attempt's DeclineKeys, in the same transaction.
+	Declined bool
 }
 
 // Event is a row of the outbox: one per state change, written in the same transaction.
@@ -204,4 +212,8 @@ type Outcome struct {
 	TrxCode       string
 	ResultCode    string
 	ResultMessage string
+	// CountDecline: a failure counts as a card decline against the attempt's
+	// DeclineKeys, in the same transaction. The bank's return sets it; reconciliation
+	// does not (a failure found there may be a buyer who left the bank's page).
+	CountDecline bool
 }
