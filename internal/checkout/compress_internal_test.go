@@ -124,7 +124,7 @@ func TestCompressAnswers(t *testing.T) {
 // TestGzipPoolKeepsItsCapacity: writers given back past the free list's capacity are
 // dropped, so the list never holds more than it was made for.
 func TestGzipPoolKeepsItsCapacity(t *testing.T) {
-	p := newGzipPool(2)
+	p := newGzipPool(2, gzip.HuffmanOnly)
 	var ws []*gzip.Writer
 	for range 5 {
 		ws = append(ws, p.get(io.Discard))
