@@ -70,6 +70,12 @@ func (s *Server) compress() echo.MiddlewareFunc {
 			res.Writer = cw
 			defer func() {
 				res.Writer = cw.ResponseWriter
+				if p := recover(); p != nil {
+					// http.ErrAbortHandler (recoverPanics handles the others): the answer
+					// is aborted, so nothing collected may go out.
+					cw.release()
+					panic(p)
+				}
 				cw.finish()
 			}()
 			return next(c)
@@ -144,13 +150,22 @@ func (w *compressWriter) startStream() {
 	w.buf.Reset()
 }
 
+// release gives back what the writer borrowed, writing nothing.
+func (w *compressWriter) release() {
+	if w.stream != nil {
+		w.large.put(w.stream)
+		w.stream = nil
+	}
+	w.large.putBuffer(w.buf)
+	w.buf = nil
+}
+
 // finish writes the answer collected, compressed when it is worth it, and gives back
 // what it borrowed.
 func (w *compressWriter) finish() {
-	defer w.large.putBuffer(w.buf)
+	defer w.release()
 	if w.stream != nil {
 		_ = w.stream.Close()
-		w.large.put(w.stream)
 		return
 	}
 	if w.buf.Len() == 0 {

@@ -41,6 +41,10 @@ func compressServer(t *testing.T) *httptest.Server {
 		_, _ = io.WriteString(c.Response(), "second\n")
 		return nil
 	})
+	e.GET("/abort", func(c echo.Context) error {
+		_, _ = io.WriteString(c.Response(), page)
+		panic(http.ErrAbortHandler)
+	})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return srv
@@ -114,6 +118,15 @@ func TestCompressAnswers(t *testing.T) {
 	r = getCompressed(t, srv.URL+"/flush", true)
 	assert.Equal(t, "gzip", r.encoding)
 	assert.Equal(t, "first\nsecond\n", r.body)
+
+	// An aborted answer is aborted: what the handler wrote before never goes out.
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/abort", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("an aborted answer arrived: %s", resp.Status)
+	}
 
 	r = getCompressed(t, srv.URL+"/page", false)
 	assert.Empty(t, r.encoding)
