@@ -41,7 +41,10 @@ the same run.
                  baseline
 
 Without -target it starts "checkout demo" itself on free loopback ports with a fresh
-database, and stops it at the end. Only loopback targets are allowed. Each phase (the
+database, and stops it at the end. -target a,b,c loads several running instances that
+share one database: each flow sends its requests to them in turn (the bank's return
+included), and -pid p,q,r sums their CPU and memory. Only loopback targets are allowed.
+Each phase (the
 warm-up, the window, the baseline) ends at its length plus -grace at the latest, however
 the server behaves. docs/performance.md explains the report.
 
@@ -61,8 +64,10 @@ type loadOptions struct {
 	timeout         time.Duration
 	baseline        time.Duration
 	baselineWorkers int
-	target          string
-	pid             int
+	target          string     // the -target list as given, normalised
+	targets         []*url.URL // -target parsed: one or more checkouts
+	pidList         string     // -pid as given
+	pids            procs      // -pid parsed
 	json            bool
 	keep            bool
 }
@@ -108,8 +113,8 @@ func parseLoadFlags(args []string, stderr io.Writer) (loadOptions, bool, error) 
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per HTTP request")
 	fs.DurationVar(&o.baseline, "baseline", 3*time.Second, "echo hello-world baseline, measured after the window (0: none)")
 	fs.IntVar(&o.baselineWorkers, "baseline-workers", 0, "baseline concurrency (default: -workers in closed mode, the peak flows in flight in open mode)")
-	fs.StringVar(&o.target, "target", "", "a running checkout in demo mode, e.g. http://127.0.0.1:8080 (loopback only; default: start one)")
-	fs.IntVar(&o.pid, "pid", 0, "with -target: the server's process id, for its CPU and memory (Linux)")
+	fs.StringVar(&o.target, "target", "", "a running checkout in demo mode, e.g. http://127.0.0.1:8080, or several sharing one database, comma-separated: each flow sends its requests to them in turn (loopback only; default: start one)")
+	fs.StringVar(&o.pidList, "pid", "", "with -target: the server's process id, for its CPU and memory (Linux); several comma-separated are summed")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.keep, "keep", false, "keep the started demo's directory (database and server.log) and print its path")
 	fs.Usage = func() {
@@ -157,15 +162,20 @@ func (o *loadOptions) check() error {
 	if o.timeout <= 0 {
 		return errors.New("loadtest: -timeout must be positive")
 	}
-	if o.pid != 0 && o.target == "" {
+	pids, err := parsePids(o.pidList)
+	if err != nil {
+		return err
+	}
+	if len(pids) > 0 && o.target == "" {
 		return errors.New("loadtest: -pid needs -target (without -target the harness knows its own server's pid)")
 	}
+	o.pids = pids
 	if o.target != "" {
-		u, err := loopbackTarget(o.target)
+		us, err := parseTargets(o.target)
 		if err != nil {
 			return err
 		}
-		o.target = u.String()
+		o.targets, o.target = us, joinURLs(us)
 	}
 	return nil
 }
@@ -211,9 +221,9 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 		rep.Rate, rep.MaxInflight = o.rate, o.maxInflight
 	}
 
-	target, pid := o.target, o.pid
+	tl, pids := o.targets, o.pids
 	var demo *childProcess
-	if target == "" {
+	if len(tl) == 0 {
 		dir, err := os.MkdirTemp("", "checkout-loadtest-")
 		if err != nil {
 			return nil, fmt.Errorf("loadtest: %w", err)
@@ -223,21 +233,25 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 		} else {
 			defer os.RemoveAll(dir)
 		}
+		var target string
 		demo, target, err = startDemo(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
 		defer demo.stop()
-		pid = demo.pid()
+		base, err := url.Parse(target)
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: %w", err)
+		}
+		tl, pids = []*url.URL{base}, procs{demo.pid()}
 	}
-	rep.Target = target
-	if _, err := procCPU(pid); pid > 0 && err != nil {
-		fmt.Fprintf(stderr, "loadtest: server pid %d: no CPU or memory figures: %v\n", pid, err)
+	rep.Target = joinURLs(tl)
+	for _, pid := range pids {
+		if _, err := procCPU(pid); err != nil {
+			fmt.Fprintf(stderr, "loadtest: server pid %d: no CPU or memory figures: %v\n", pid, err)
+		}
 	}
-	base, err := url.Parse(target)
-	if err != nil {
-		return nil, fmt.Errorf("loadtest: %w", err)
-	}
+	tgt := newTargets(tl)
 	// The card's expiry comes from the clock: three years ahead is valid for the whole run.
 	expYear, runID := strconv.Itoa(now.Year()+3), strconv.FormatInt(now.UnixNano(), 36)
 
@@ -245,7 +259,7 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 		// No warm-up and no baseline: the sandbox keeps every payment in memory, so
 		// flows before the hold would add to the memory measured, and a baseline of
 		// throughput says nothing about it.
-		if err := loadtestHold(ctx, o, rep, base, pid, expYear, runID); err != nil {
+		if err := loadtestHold(ctx, o, rep, tgt, pids, expYear, runID); err != nil {
 			return nil, err
 		}
 		return rep, nil
@@ -257,7 +271,7 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 	}
 	client := newLoadClient(conc, o.timeout)
 	defer client.CloseIdleConnections()
-	pay := newPayTarget(base, client, expYear, runID)
+	pay := newPayTarget(tgt, client, expYear, runID)
 	flow := pay.flow(realClock{})
 
 	if o.warmup > 0 {
@@ -267,26 +281,22 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 	}
 
 	rec := newRecorder(flowStepNames)
-	cpu0, cpuErr := procCPU(pid)
+	cpu0, cpuErr := pids.cpu()
 	self0, selfErr := procCPU(os.Getpid())
 	ph, err := runPhase(ctx, o, o.duration, flow, rec)
 	if err != nil {
 		return nil, err
 	}
-	cpu1, cpuErr1 := procCPU(pid)
+	cpu1, cpuErr1 := pids.cpu()
 	self1, selfErr1 := procCPU(os.Getpid())
 	rep.addPhase(rec, ph)
-	if pid > 0 && cpuErr == nil && cpuErr1 == nil {
+	if cpuErr == nil && cpuErr1 == nil {
 		rep.Server.CPUMsPerFlow = perFlow(cpu1-cpu0, rep.OK)
 	}
 	if selfErr == nil && selfErr1 == nil {
 		rep.Harness.CPUMsPerFlow = perFlow(self1-self0, rep.OK)
 	}
-	if pid > 0 {
-		if m, err := procMemory(pid); err == nil {
-			rep.Server.RSSBytes, rep.Server.PeakRSSBytes = &m.rss, &m.peak
-		}
-	}
+	rep.Server.setMemory(pids.memory())
 	// The checkout is done: stop it before the baseline so the two do not share the CPU.
 	if demo != nil {
 		demo.stop()

@@ -32,18 +32,18 @@ const requestsPerFlow = 7
 // maxBody bounds what the harness reads of one answer.
 const maxBody = 1 << 20
 
-// payTarget is what every flow shares: the checkout, the HTTP client, the card's expiry
+// payTarget is what every flow shares: the checkouts, the HTTP client, the card's expiry
 // year and a run id that makes references unique.
 type payTarget struct {
-	base    *url.URL
+	targets *targets
 	client  *http.Client
 	expYear string
 	runID   string
 	seq     atomic.Int64
 }
 
-func newPayTarget(base *url.URL, client *http.Client, expYear, runID string) *payTarget {
-	return &payTarget{base: base, client: client, expYear: expYear, runID: runID}
+func newPayTarget(t *targets, client *http.Client, expYear, runID string) *payTarget {
+	return &payTarget{targets: t, client: client, expYear: expYear, runID: runID}
 }
 
 // flow returns the flowFunc that pays one order, its steps timed with clk.
@@ -70,6 +70,9 @@ type payFlow struct {
 	// the bank is another server in production, so the checkout's figures must not count
 	// connections held to it just because the demo runs it in the same process.
 	closeBank bool
+	// pin, when set, is the one checkout this flow talks to (hold mode: one connection per
+	// buyer); otherwise each request to a checkout goes to the next target in turn.
+	pin *url.URL
 
 	id           string
 	cardAction   *url.URL
@@ -134,8 +137,20 @@ func transportKind(ctx context.Context, err error) string {
 	return "transport"
 }
 
-// do sends one request and reads the whole answer (up to maxBody).
+// checkout is the target of this flow's next request to a checkout.
+func (f *payFlow) checkout() *url.URL {
+	if f.pin != nil {
+		return f.pin
+	}
+	return f.p.targets.pick()
+}
+
+// do sends one request and reads the whole answer (up to maxBody). A request to any of
+// the checkouts goes to the flow's next one (see targets.spread).
 func (f *payFlow) do(ctx context.Context, method string, u *url.URL, body io.Reader, header ...string) (*http.Response, []byte, error) {
+	if f.p.targets.isCheckout(u) {
+		u = f.p.targets.spread(u, f.checkout())
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, nil, kindErr("request")
@@ -171,7 +186,7 @@ func (f *payFlow) api(ctx context.Context, method, path string, body []byte) (*h
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	return f.do(ctx, method, f.p.base.JoinPath(path), rd,
+	return f.do(ctx, method, f.p.targets.list[0].JoinPath(path), rd,
 		"Authorization", "Bearer "+config.DemoAPIKey, "Content-Type", "application/json")
 }
 
@@ -217,7 +232,7 @@ func htmlPage(resp *http.Response, body []byte, err error) (*goquery.Document, e
 
 // page: GET /pay/{id} -> 200 with the card form's action and form token.
 func (f *payFlow) page(ctx context.Context) error {
-	u := f.p.base.JoinPath("pay", f.id)
+	u := f.p.targets.list[0].JoinPath("pay", f.id)
 	d, err := htmlPage(f.do(ctx, http.MethodGet, u, nil))
 	if err != nil {
 		return err

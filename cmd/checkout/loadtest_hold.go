@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,17 +30,17 @@ const holdSetupSteps = 4
 // server, and a few thousand are already far past the project's goal of 1,000.
 const maxOpen = 100_000
 
-// connCounter counts the client's live connections to one address (the checkout's).
+// connCounter counts the client's live connections to some addresses (the checkouts').
 type connCounter struct {
-	addr string
-	live atomic.Int64
+	addrs []string
+	live  atomic.Int64
 }
 
 // dial wraps d so that every connection to c.addr is counted until it is closed.
 func (c *connCounter) dial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := d.DialContext(ctx, network, addr)
-		if err != nil || addr != c.addr {
+		if err != nil || !slices.Contains(c.addrs, addr) {
 			return conn, err
 		}
 		c.live.Add(1)
@@ -92,7 +93,7 @@ type holdResult struct {
 	connections int64 // live client connections to the checkout while they were held
 	setup       phaseResult
 	finish      phaseResult
-	held, after *procMem // the server's memory while held and after they paid; nil if unknown
+	held, after *memReading // the server's memory while held and after they paid; nil if unknown
 }
 
 // runHold opens o.open checkouts with o.workers at a time and holds them, reads the
@@ -100,10 +101,17 @@ type holdResult struct {
 // buyer's flow in rec. Each phase starts no set-up after o.duration, and is stopped hard
 // after o.duration plus o.grace: its requests are then cancelled. A checkout whose set-up
 // never started is an error of kind not_opened.
-func runHold(ctx context.Context, o loadOptions, pay *payTarget, pid int, rec *recorder) (holdResult, error) {
+//
+// With several checkouts, buyer i talks to checkout i mod n only, as a browser behind a
+// load balancer with sticky connections would: each open checkout still holds one
+// connection.
+func runHold(ctx context.Context, o loadOptions, pay *payTarget, pids procs, rec *recorder) (holdResult, error) {
 	var res holdResult
 	clk := realClock{}
-	counter := &connCounter{addr: dialAddr(pay.base)}
+	counter := &connCounter{}
+	for _, u := range pay.targets.list {
+		counter.addrs = append(counter.addrs, dialAddr(u))
+	}
 	dial := counter.dial(newLoadDialer(o.timeout))
 	held := make([]*heldCheckout, o.open)
 	for i := range held {
@@ -111,7 +119,8 @@ func runHold(ctx context.Context, o loadOptions, pay *payTarget, pid int, rec *r
 		// A held connection waits as long as the server keeps it: the harness never closes
 		// it while the buyer is on the bank's page.
 		tr.IdleConnTimeout = 0
-		held[i] = &heldCheckout{tr: tr, f: &payFlow{p: pay, client: clientOn(tr, o.timeout), closeBank: true}}
+		held[i] = &heldCheckout{tr: tr, f: &payFlow{p: pay, client: clientOn(tr, o.timeout), closeBank: true,
+			pin: pay.targets.list[i%len(pay.targets.list)]}}
 	}
 	defer func() {
 		for _, h := range held {
@@ -153,7 +162,7 @@ func runHold(ctx context.Context, o loadOptions, pay *payTarget, pid int, rec *r
 
 	// Every set-up has ended: the open checkouts are idle and waiting. Read, force nothing.
 	res.opened, res.connections = len(ready), counter.live.Load()
-	res.held = memoryOf(pid)
+	res.held = pids.memory()
 
 	// Finish: the OTP, the bank's return to the checkout (on the held connection), the
 	// status. Every held checkout is finished, so the phase has no soft end; its hard stop
@@ -169,7 +178,7 @@ func runHold(ctx context.Context, o loadOptions, pay *payTarget, pid int, rec *r
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("loadtest: interrupted: %w", err)
 	}
-	res.after = memoryOf(pid)
+	res.after = pids.memory()
 	return res, nil
 }
 
@@ -224,33 +233,25 @@ func runEach(ctx context.Context, clk clock, n, workers int, soft, hard time.Dur
 	return int(started.Load()), phaseResult{start: start, end: clk.Now(), peakInflight: int(live.peak.Load()), abandoned: abandoned}
 }
 
-// memoryOf reads the server's VmRSS and VmHWM; nil without a pid or /proc.
-func memoryOf(pid int) *procMem {
-	m, err := procMemory(pid)
-	if err != nil {
-		return nil
-	}
-	return &m
-}
-
-// loadtestHold is the hold mode's run against base, whose server process is pid.
-func loadtestHold(ctx context.Context, o loadOptions, rep *loadReport, base *url.URL, pid int, expYear, runID string) error {
-	pay := newPayTarget(base, nil, expYear, runID)
+// loadtestHold is the hold mode's run against the checkouts t, whose server processes
+// are pids.
+func loadtestHold(ctx context.Context, o loadOptions, rep *loadReport, t *targets, pids procs, expYear, runID string) error {
+	pay := newPayTarget(t, nil, expYear, runID)
 	rec := newRecorder(holdStepNames)
-	cpu0, cpuErr := procCPU(pid)
+	cpu0, cpuErr := pids.cpu()
 	self0, selfErr := procCPU(os.Getpid())
-	res, err := runHold(ctx, o, pay, pid, rec)
+	res, err := runHold(ctx, o, pay, pids, rec)
 	if err != nil {
 		return err
 	}
-	cpu1, cpuErr1 := procCPU(pid)
+	cpu1, cpuErr1 := pids.cpu()
 	self1, selfErr1 := procCPU(os.Getpid())
 
 	whole := phaseResult{start: res.setup.start, end: res.finish.end,
 		peakInflight: res.setup.peakInflight, abandoned: res.setup.abandoned + res.finish.abandoned}
 	rep.addPhase(rec, whole)
 	rep.Steps = rep.Steps[:len(holdStepNames)] // no "flow" row: a flow's time is mostly the hold
-	if pid > 0 && cpuErr == nil && cpuErr1 == nil {
+	if cpuErr == nil && cpuErr1 == nil {
 		rep.Server.CPUMsPerFlow = perFlow(cpu1-cpu0, rep.OK)
 	}
 	if selfErr == nil && selfErr1 == nil {
@@ -261,11 +262,9 @@ func loadtestHold(ctx context.Context, o loadOptions, rep *loadReport, base *url
 		SetupSeconds: res.setup.elapsed().Seconds(), FinishSeconds: res.finish.elapsed().Seconds(),
 	}
 	if m := res.held; m != nil {
-		h.RSSBytes, h.PeakRSSBytes = &m.rss, &m.peak
+		h.RSSBytes, h.PeakRSSBytes, h.Processes = &m.total.rss, &m.total.peak, m.perProcess()
 	}
-	if m := res.after; m != nil {
-		rep.Server.RSSBytes, rep.Server.PeakRSSBytes = &m.rss, &m.peak
-	}
+	rep.Server.setMemory(res.after)
 	rep.Hold = h
 	return nil
 }

@@ -52,10 +52,21 @@ type stepStats struct {
 }
 
 // procStats are a process's CPU per completed flow and memory; nil where unknown.
+// With several server processes the CPU and the memory are summed, and Processes has
+// each one's memory.
 type procStats struct {
-	CPUMsPerFlow *float64 `json:"cpu_ms_per_flow"`
-	RSSBytes     *int64   `json:"rss_bytes,omitempty"`
-	PeakRSSBytes *int64   `json:"peak_rss_bytes,omitempty"`
+	CPUMsPerFlow *float64    `json:"cpu_ms_per_flow"`
+	RSSBytes     *int64      `json:"rss_bytes,omitempty"`
+	PeakRSSBytes *int64      `json:"peak_rss_bytes,omitempty"`
+	Processes    []pidMemory `json:"processes,omitempty"`
+}
+
+// setMemory fills the memory figures from a reading; nil leaves them unknown.
+func (p *procStats) setMemory(m *memReading) {
+	if m == nil {
+		return
+	}
+	p.RSSBytes, p.PeakRSSBytes, p.Processes = &m.total.rss, &m.total.peak, m.perProcess()
 }
 
 // holdReport is what hold mode measured while its checkouts were open.
@@ -66,6 +77,8 @@ type holdReport struct {
 	FinishSeconds float64 `json:"finish_seconds"`
 	RSSBytes      *int64  `json:"rss_bytes"` // the server's VmRSS and VmHWM while they were held; null if unknown
 	PeakRSSBytes  *int64  `json:"peak_rss_bytes"`
+	// Processes is each server process's memory while they were held, with several.
+	Processes []pidMemory `json:"processes,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -147,8 +160,8 @@ func (r *loadReport) writeHoldText(w io.Writer) {
 	for _, s := range r.Steps {
 		fmt.Fprintf(w, "%-8s %8d %10s %10s %10s\n", s.Name, s.Count, fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.MaxMs))
 	}
-	fmt.Fprintf(w, "server with %d open checkouts: %s, %d client connections\n", h.Opened, rssText(h.RSSBytes, h.PeakRSSBytes), h.Connections)
-	fmt.Fprintf(w, "server after they paid: %s\n", rssText(r.Server.RSSBytes, r.Server.PeakRSSBytes))
+	fmt.Fprintf(w, "server with %d open checkouts: %s, %d client connections%s\n", h.Opened, rssText(h.RSSBytes, h.PeakRSSBytes), h.Connections, perProcessText(h.Processes))
+	fmt.Fprintf(w, "server after they paid: %s%s\n", rssText(r.Server.RSSBytes, r.Server.PeakRSSBytes), perProcessText(r.Server.Processes))
 	fmt.Fprintln(w, "errors:", errorsLine(r.ErrorsByKind))
 	if r.Abandoned > 0 {
 		fmt.Fprintf(w, "abandoned: %d flows were still running %s after the hard stop\n", r.Abandoned, abandonAfter)
@@ -180,7 +193,7 @@ func (p procStats) text() string {
 	}
 	s := "cpu " + cpu
 	if p.RSSBytes != nil && p.PeakRSSBytes != nil {
-		s += fmt.Sprintf(", rss %.1f MiB (peak %.1f MiB)", mib(*p.RSSBytes), mib(*p.PeakRSSBytes))
+		s += fmt.Sprintf(", rss %.1f MiB (peak %.1f MiB)", mib(*p.RSSBytes), mib(*p.PeakRSSBytes)) + perProcessText(p.Processes)
 	}
 	return s
 }

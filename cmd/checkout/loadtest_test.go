@@ -157,6 +157,40 @@ func TestLoadtestAgainstRunningDemo(t *testing.T) {
 		assert.NotContains(t, out, demoCard, "the report never shows the card number")
 	})
 
+	// Two targets that are one server under two names (127.0.0.1 and localhost): the flows'
+	// requests alternate between them, the return URL the checkout gave Moka included, and
+	// the two -pid (this process twice) are summed and listed.
+	t.Run("two targets", func(t *testing.T) {
+		u, err := url.Parse(target)
+		require.NoError(t, err)
+		other := "http://localhost:" + u.Port()
+		pid := strconv.Itoa(os.Getpid())
+		out, _, err := runCmd(t, nil, "loadtest", "-target", target+","+other, "-pid", pid+","+pid,
+			"-mode", "closed", "-workers", "2", "-duration", "700ms", "-warmup", "0", "-baseline", "0")
+		require.NoError(t, err)
+		assert.Regexp(t, `(?m)^mode closed  workers 2  duration 700ms  flows ([1-9]\d*) ok ([1-9]\d*) errors 0$`, out)
+		assert.Contains(t, out, "target "+target+","+other+")")
+		assert.Contains(t, out, "\nerrors: none\n")
+		if runtime.GOOS == "linux" {
+			assert.Regexp(t, `(?m)^server: cpu \d+\.\d\d ms/flow, rss \d+\.\d MiB \(peak \d+\.\d MiB\); per process: pid `+pid+` \d+\.\d MiB, pid `+pid+` \d+\.\d MiB$`, out)
+		}
+
+		out, _, err = runCmd(t, nil, "loadtest", "-target", target+","+other, "-pid", pid+","+pid,
+			"-mode", "hold", "-open", "6", "-workers", "2", "-json")
+		require.NoError(t, err)
+		var rep loadReport
+		require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+		assert.Equal(t, 6, rep.OK, "errors: %v", rep.ErrorsByKind)
+		require.NotNil(t, rep.Hold)
+		assert.Equal(t, int64(6), rep.Hold.Connections, "one connection per open checkout, whichever its checkout")
+		if runtime.GOOS == "linux" {
+			require.Len(t, rep.Hold.Processes, 2)
+			require.NotNil(t, rep.Hold.RSSBytes)
+			assert.Equal(t, rep.Hold.Processes[0].RSSBytes+rep.Hold.Processes[1].RSSBytes, *rep.Hold.RSSBytes)
+			assert.Len(t, rep.Server.Processes, 2)
+		}
+	})
+
 	t.Run("open", func(t *testing.T) {
 		out, _, err := runCmd(t, nil, "loadtest", "-target", target, "-mode", "open", "-rate", "20",
 			"-duration", "1s", "-warmup", "0", "-baseline", "0", "-json")
@@ -259,14 +293,20 @@ func TestLoadtestRefusesNonLoopbackTargets(t *testing.T) {
 
 func TestLoadtestFlagErrors(t *testing.T) {
 	for args, want := range map[string]string{
-		"-mode burst":                `-mode "burst"`,
-		"-workers 0":                 "-workers must be at least 1",
-		"-mode open -rate 0":         "-rate must be more than 0",
-		"-duration 0":                "-duration must be positive",
-		"-pid 42":                    "-pid needs -target",
-		"-mode open -max-inflight 0": "-max-inflight must be at least 1",
-		"-mode hold -open 0":         "-open must be from 1 to 100000",
-		"-mode hold -workers 0":      "-workers must be at least 1",
+		"-mode burst":                       `-mode "burst"`,
+		"-workers 0":                        "-workers must be at least 1",
+		"-mode open -rate 0":                "-rate must be more than 0",
+		"-duration 0":                       "-duration must be positive",
+		"-pid 42":                           "-pid needs -target",
+		"-mode open -max-inflight 0":        "-max-inflight must be at least 1",
+		"-mode hold -open 0":                "-open must be from 1 to 100000",
+		"-mode hold -workers 0":             "-workers must be at least 1",
+		"-pid 42,43":                        "-pid needs -target",
+		"-pid 42,x":                         "want process ids, comma-separated",
+		"-target http://127.0.0.1:1 -pid 0": "want process ids, comma-separated",
+		"-target http://127.0.0.1:1,":       "an empty entry",
+		"-target http://127.0.0.1:1,http://127.0.0.1:1/": "listed twice",
+		"-target http://127.0.0.1:1,http://10.0.0.1:2":   "only loopback hosts",
 	} {
 		_, _, err := runCmd(t, nil, append([]string{"loadtest"}, strings.Fields(args)...)...)
 		require.Error(t, err, args)
@@ -395,7 +435,7 @@ func TestClosedLoopCountsServerErrors(t *testing.T) {
 	clk := &fakeClock{now: time.Now()}
 	// Each flow moves the fake clock 100ms, so the 1s window ends after about ten flows
 	// whatever the machine's speed.
-	pay := newPayTarget(base, client, strconv.Itoa(time.Now().Year()+3), "test").flow(clk)
+	pay := newPayTarget(newTargets([]*url.URL{base}), client, strconv.Itoa(time.Now().Year()+3), "test").flow(clk)
 	flow := func(ctx context.Context, due time.Time) flowResult {
 		r := pay(ctx, due)
 		mu.Lock()
@@ -481,4 +521,146 @@ func TestReportText(t *testing.T) {
 	assert.Contains(t, out, "server: cpu 2.90 ms/flow, rss 31.0 MiB (peak 40.0 MiB)\n")
 	assert.Contains(t, out, "harness: n/a")
 	assert.Contains(t, out, "baseline: echo hello-world 17450 req/s (9 concurrent, 3s, 0 errors); checkout 1399 req/s (ratio 0.080)\n")
+}
+
+// spreadCheckout is a fake checkout with its bank, enough for one flow's seven requests. It
+// can be served under several origins: every origin shares its orders, and each request
+// is logged with the origin that served it. The bank's return form names the origin that
+// served the card post, as the checkout's RedirectUrl to Moka would.
+type spreadCheckout struct {
+	t    *testing.T
+	bank string // the bank's origin
+
+	mu     sync.Mutex
+	orders int
+	log    []string // "origin METHOD /path"
+}
+
+func (f *spreadCheckout) handler(origin *string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.log = append(f.log, *origin+" "+r.Method+" "+r.URL.Path)
+		f.mu.Unlock()
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/api/v1/orders":
+			f.mu.Lock()
+			f.orders++
+			id := "ord_" + strconv.Itoa(f.orders)
+			f.mu.Unlock()
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"id":%q}`, id)
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/orders/"):
+			fmt.Fprint(w, `{"status":"paid"}`)
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/pay/"):
+			fmt.Fprintf(w, `<form id="card-form" method="post" action="%s"><input name="form_token" value="tok"></form>`, r.URL.Path)
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/return/att"):
+			w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/return/att")+"/result/att")
+			w.WriteHeader(http.StatusSeeOther)
+		case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/pay/"):
+			if r.FormValue("form_token") != "tok" {
+				http.Error(w, "no token", http.StatusBadRequest)
+				return
+			}
+			ret := url.QueryEscape(*origin + r.URL.Path + "/return/att")
+			w.Header().Set("Location", f.bank+"/bank?return="+ret)
+			w.WriteHeader(http.StatusSeeOther)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+func (f *spreadCheckout) bankHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			fmt.Fprintf(w, `<form id="otp-form" method="post" action="/otp?return=%s"></form>`, url.QueryEscape(r.URL.Query().Get("return")))
+		default:
+			fmt.Fprintf(w, `<form id="return-form" method="post" action="%s"><input name="x" value="1"></form>`, r.URL.Query().Get("return"))
+		}
+	})
+}
+
+// TestFlowSpreadsRequestsOverTargets: with three checkouts, the requests of the flows go
+// to them in turn, one request each, whichever checkout a page, a Location or the bank's
+// return form names. The bank's pages are not checkouts and are left alone.
+func TestFlowSpreadsRequestsOverTargets(t *testing.T) {
+	f := &spreadCheckout{t: t}
+	bank := httptest.NewServer(f.bankHandler())
+	defer bank.Close()
+	f.bank = bank.URL
+	origins := make([]string, 3)
+	var list []*url.URL
+	for i := range origins {
+		srv := httptest.NewServer(f.handler(&origins[i]))
+		defer srv.Close()
+		origins[i] = srv.URL
+		u, err := loopbackTarget(srv.URL)
+		require.NoError(t, err)
+		list = append(list, u)
+	}
+	client := newLoadClient(3, 5*time.Second)
+	defer client.CloseIdleConnections()
+	pay := newPayTarget(newTargets(list), client, strconv.Itoa(time.Now().Year()+3), "test").flow(realClock{})
+	for range 3 {
+		r := pay(t.Context(), time.Now())
+		require.Empty(t, r.err)
+		assert.Equal(t, requestsPerFlow, r.requests)
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// Five checkout requests per flow, three flows, one after the other: fifteen, each to
+	// the next origin.
+	require.Len(t, f.log, 15, "%q", f.log)
+	perOrigin := map[string]int{}
+	for i, line := range f.log {
+		origin, _, _ := strings.Cut(line, " ")
+		assert.Equal(t, origins[i%3], origin, "request %d: %s", i, line)
+		perOrigin[origin]++
+	}
+	assert.Equal(t, map[string]int{origins[0]: 5, origins[1]: 5, origins[2]: 5}, perOrigin)
+	// The first flow: create on 0, page on 1, card post on 2, the bank's return (which
+	// names 2, where the card was posted) on 0, status on 1.
+	assert.Equal(t, []string{
+		origins[0] + " POST /api/v1/orders", origins[1] + " GET /pay/ord_1", origins[2] + " POST /pay/ord_1",
+		origins[0] + " POST /pay/ord_1/return/att", origins[1] + " GET /api/v1/orders/ord_1",
+	}, f.log[:5])
+}
+
+func TestTargetAndPidLists(t *testing.T) {
+	us, err := parseTargets("http://127.0.0.1:8080, http://localhost:8081/")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080,http://localhost:8081", joinURLs(us))
+	_, err = parseTargets("http://127.0.0.1:8080,http://example.com")
+	assert.ErrorContains(t, err, "only loopback hosts")
+
+	ps, err := parsePids(" 12, 34")
+	require.NoError(t, err)
+	assert.Equal(t, procs{12, 34}, ps)
+	ps, err = parsePids("")
+	require.NoError(t, err)
+	assert.Empty(t, ps)
+
+	tg := newTargets(us)
+	page, err := url.Parse("http://127.0.0.1:8080/pay/ord_1?x=1")
+	require.NoError(t, err)
+	assert.Equal(t, "http://localhost:8081/pay/ord_1?x=1", tg.spread(page, us[1]).String())
+	bank, err := url.Parse("http://127.0.0.1:9999/bank")
+	require.NoError(t, err)
+	assert.Same(t, bank, tg.spread(bank, us[1]), "not a checkout: left alone")
+
+	if runtime.GOOS == "linux" {
+		self := os.Getpid()
+		m := procs{self, self}.memory()
+		require.NotNil(t, m)
+		require.Len(t, m.perProcess(), 2)
+		assert.Equal(t, m.each[0].RSSBytes+m.each[1].RSSBytes, m.total.rss)
+		assert.Len(t, procs{self}.memory().perProcess(), 0, "one process: no list")
+		_, err := procs{self, self}.cpu()
+		assert.NoError(t, err)
+	}
+	assert.Nil(t, procs(nil).memory())
+	_, err = procs(nil).cpu()
+	assert.Error(t, err)
 }
