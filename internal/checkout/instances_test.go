@@ -34,7 +34,7 @@ func TestInstancesCardPostOnOneReturnOnTheOther(t *testing.T) {
 	status, _ := resultStatus(t, b.get(ret.location()))
 	assert.Equal(t, "paid", status)
 	assert.Equal(t, "paid", a.order(id)["status"], "the first instance reads it too")
-	assert.Equal(t, 1, countOf(eventTypes(t, a, id), orders.EventOrderPaid))
+	assert.Equal(t, 1, count(eventTypes(t, a, id), orders.EventOrderPaid))
 }
 
 // Twenty copies of one bank return, split over the two instances and held at the door
@@ -72,21 +72,11 @@ func TestInstancesConcurrentReturnsRecordOnce(t *testing.T) {
 		assert.Equal(t, results[0].location(), r.location(), "copy %d", i)
 	}
 	assert.Equal(t, 1, strings.Count(a.logs.String(), "payment outcome recorded"), "recorded exactly once")
-	assert.Equal(t, 1, countOf(eventTypes(t, a, id), orders.EventOrderPaid))
+	assert.Equal(t, 1, count(eventTypes(t, a, id), orders.EventOrderPaid))
 	o := b.order(id)
 	assert.Equal(t, "paid", o["status"])
 	require.Len(t, attempts(o), 1)
 	assert.Equal(t, "succeeded", attempts(o)[0]["status"])
-}
-
-func countOf(list []string, s string) int {
-	n := 0
-	for _, v := range list {
-		if v == s {
-			n++
-		}
-	}
-	return n
 }
 
 // Twenty captures of one order, and twenty refunds of another, spread over the two

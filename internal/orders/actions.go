@@ -149,6 +149,16 @@ func (o *Order) Action(id string) *Action {
 	return nil
 }
 
+// Attempt returns the order's attempt with the given id, or nil.
+func (o *Order) Attempt(id string) *Attempt {
+	for i := range o.Attempts {
+		if o.Attempts[i].ID == id {
+			return &o.Attempts[i]
+		}
+	}
+	return nil
+}
+
 // PaidAmount is what the buyer paid: the captured amount of a manual-capture order, the
 // order's amount once paid otherwise, zero before and after a void.
 func (o *Order) PaidAmount() decimal.Decimal {

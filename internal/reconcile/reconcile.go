@@ -285,7 +285,7 @@ func (r *Reconciler) settle(ctx context.Context, a orders.Attempt, now time.Time
 	if err != nil {
 		return settledNothing, err
 	}
-	if cur := attemptOf(o, a.ID); cur == nil || cur.Status != a.Status {
+	if cur := o.Attempt(a.ID); cur == nil || cur.Status != a.Status {
 		// Settled since the list was read (by another instance whose lease ran out).
 		return settledNothing, nil
 	}
@@ -427,14 +427,4 @@ func firstMessage(res *moka.PaymentDetailResult) string {
 		}
 	}
 	return "no message"
-}
-
-// attemptOf is the order's attempt id, nil when it has none of that id.
-func attemptOf(o *orders.Order, id string) *orders.Attempt {
-	for i := range o.Attempts {
-		if o.Attempts[i].ID == id {
-			return &o.Attempts[i]
-		}
-	}
-	return nil
 }
