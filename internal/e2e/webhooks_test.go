@@ -58,8 +58,10 @@ func TestReturnThatNeverComesIsPaidByReconciliation(t *testing.T) {
 	row := waitForWebhook(t, s.storefrontURL, id, "order.paid")
 	assert.Equal(t, "paid", row.AttrOr("data-status", ""), "data.order is the order as the API shows it")
 	eventID := row.AttrOr("data-id", "")
-	code, ev := s.api(t, http.MethodGet, "/api/v1/events/"+eventID, nil)
-	require.Equal(t, http.StatusOK, code, "the webhook-id is the event's id: %v", ev)
+	// The storefront shows the delivery as soon as it has stored it, a moment before the
+	// worker reads its 2xx answer and records the try, so the event is read until its
+	// delivery has left "pending".
+	ev := s.settledEvent(t, eventID)
 	assert.Equal(t, "order.paid", ev["type"])
 	assert.Equal(t, id, ev["order_id"])
 	delivery, _ := ev["delivery"].(map[string]any)
@@ -104,5 +106,21 @@ func waitForWebhook(t *testing.T, storefrontURL, orderID, typ string) *goquery.S
 			t.Fatalf("the storefront never showed %s of %s; it shows %q", typ, orderID, shown)
 		}
 		time.Sleep(50 * time.Millisecond) // the poll's interval, not a stand-in for an event
+	}
+}
+
+// settledEvent reads an event through the API until its delivery is no longer pending
+// (the worker records a try after the receiver's answer), and returns it.
+func (s *stack) settledEvent(t *testing.T, eventID string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, ev := s.api(t, http.MethodGet, "/api/v1/events/"+eventID, nil)
+		require.Equal(t, http.StatusOK, code, "the webhook-id is the event's id: %v", ev)
+		delivery, _ := ev["delivery"].(map[string]any)
+		if delivery["state"] != "pending" || time.Now().After(deadline) {
+			return ev
+		}
+		time.Sleep(50 * time.Millisecond) // the worker's poll interval, not a stand-in for an event
 	}
 }
