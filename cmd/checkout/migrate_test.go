@@ -14,6 +14,7 @@ import (
 
 	"github.com/mokacheckout/checkout/internal/config"
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
 const (
@@ -105,23 +106,9 @@ func TestStoreName(t *testing.T) {
 	}
 }
 
-// testPostgresDSN is the PostgreSQL database of the tests that need one, from
-// CHECKOUT_TEST_POSTGRES (.ci/postgres.sh starts a throwaway one). Without it the test is
-// skipped on a developer's machine and fails in CI, where PostgreSQL must be tested.
-func testPostgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("CHECKOUT_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CHECKOUT_TEST_POSTGRES is not set: CI must test PostgreSQL (.ci/run starts one with .ci/postgres.sh)")
-		}
-		t.Skip("CHECKOUT_TEST_POSTGRES is not set; source .ci/postgres.sh to run this test on PostgreSQL")
-	}
-	return dsn
-}
-
 func TestMigrateCommandPostgres(t *testing.T) {
-	dsn := testPostgresDSN(t)
+	// A schema of the test's own on CHECKOUT_TEST_POSTGRES (skipped without it, failed in CI).
+	dsn := storetest.NewPostgres(t).DSN
 	env := migrateEnv(t, "CHECKOUT_STORE_DRIVER", "postgres", "CHECKOUT_STORE_DSN", dsn)
 	for range 2 { // a second run finds nothing to do, and says the same
 		out, stderr, err := runCmd(t, env, "migrate")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,18 +16,34 @@ import (
 	"github.com/mokacheckout/checkout/internal/config"
 	"github.com/mokacheckout/checkout/internal/moka/sandbox"
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
-// TestReconcileCommand runs one pass by hand on demo mode's settings: an overdue open
-// order is expired, and the command says so.
+// reconcileEnv is the environment of `checkout reconcile` for the demo merchant paying
+// through the sandbox at bankURL, on a fresh database of the run's engine.
+func reconcileEnv(t *testing.T, bankURL string) (map[string]string, storetest.DB) {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "checkout.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("server:\n"+storeYAML+`merchants:
+  - id: `+config.DemoMerchantID+`
+    name: Demo
+    api_key_env: TEST_API_KEY
+    link_secret_env: TEST_LINK_SECRET
+    moka: {base_url: "`+bankURL+`", dealer_code: `+config.DemoDealerCode+`, username: `+config.DemoMokaUsername+`, password_env: TEST_MOKA_PASSWORD}
+`), 0o600))
+	env := map[string]string{"CHECKOUT_CONFIG": cfg, "TEST_API_KEY": "k", "TEST_LINK_SECRET": "l",
+		"TEST_MOKA_PASSWORD": config.DemoMokaPassword}
+	return env, cmdStore(t, env)
+}
+
+// TestReconcileCommand runs one pass by hand: an overdue open order is expired, and the
+// command says so.
 func TestReconcileCommand(t *testing.T) {
 	bank := httptest.NewServer(sandbox.New(sandbox.DemoConfig("http://sandbox.invalid")))
 	t.Cleanup(bank.Close)
-	db := filepath.Join(t.TempDir(), "checkout.db")
-	env := map[string]string{"CHECKOUT_DB": db, "CHECKOUT_SANDBOX_PUBLIC_URL": bank.URL}
+	env, db := reconcileEnv(t, bank.URL)
 
-	store, err := orders.Open(context.Background(), db, time.Now)
-	require.NoError(t, err)
+	store := openCmdStore(t, db)
 	require.NoError(t, store.EnsureMerchant(context.Background(), orders.Merchant{ID: config.DemoMerchantID, Name: "Demo"}))
 	o := &orders.Order{MerchantID: config.DemoMerchantID, Reference: "R-1", Amount: decimal.RequireFromString("10.00"),
 		Currency: "TRY", Installments: []int{1}, ExpiresAt: time.Now().Add(-time.Minute)}
@@ -41,8 +58,7 @@ func TestReconcileCommand(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"checkout", "reconcile"}, envOf(env), &stdout, &stderr))
 	assert.Contains(t, stdout.String(), "expired 0,", "a second pass finds nothing")
 
-	store, err = orders.Open(context.Background(), db, time.Now)
-	require.NoError(t, err)
+	store = openCmdStore(t, db)
 	defer store.Close()
 	got, err := store.GetOrder(context.Background(), o.ID)
 	require.NoError(t, err)
@@ -54,9 +70,11 @@ func TestReconcileCommand(t *testing.T) {
 // attempt whose return said failed is flagged for review.
 func TestReconcileCommandSweeps(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "checkout.db")
-	store, err := orders.Open(ctx, db, time.Now)
-	require.NoError(t, err)
+	// The sandbox is started below, with the payments; the config names its URL.
+	bank := httptest.NewUnstartedServer(nil)
+	t.Cleanup(bank.Close)
+	env, db := reconcileEnv(t, "http://"+bank.Listener.Addr().String())
+	store := openCmdStore(t, db)
 	require.NoError(t, store.EnsureMerchant(ctx, orders.Merchant{ID: config.DemoMerchantID, Name: "Demo"}))
 	attempt := func(ref string) (*orders.Order, *orders.Attempt) {
 		o := &orders.Order{MerchantID: config.DemoMerchantID, Reference: ref, Amount: decimal.RequireFromString("10.00"),
@@ -69,7 +87,7 @@ func TestReconcileCommandSweeps(t *testing.T) {
 		return o, a
 	}
 	lost, la := attempt("LOST")
-	_, _, err = store.AbandonAttempt(ctx, la.ID, orders.Failure{ResultCode: "checkout.abandoned"})
+	_, _, err := store.AbandonAttempt(ctx, la.ID, orders.Failure{ResultCode: "checkout.abandoned"})
 	require.NoError(t, err)
 	failed, fa := attempt("FAILED")
 	_, err = store.RecordOutcome(ctx, fa.ID, orders.Outcome{ResultCode: "3DFailed"})
@@ -83,9 +101,8 @@ func TestReconcileCommandSweeps(t *testing.T) {
 			VirtualPosOrderID: "SWEEP-" + string(rune('A'+i)), Amount: decimal.RequireFromString("10.00"),
 			Date: time.Now().Add(-10 * time.Minute)})
 	}
-	bank := httptest.NewServer(sandbox.New(cfg))
-	t.Cleanup(bank.Close)
-	env := map[string]string{"CHECKOUT_DB": db, "CHECKOUT_SANDBOX_PUBLIC_URL": bank.URL}
+	bank.Config.Handler = sandbox.New(cfg)
+	bank.Start()
 
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"checkout", "reconcile"}, envOf(env), &stdout, &stderr), stderr.String())
@@ -102,8 +119,7 @@ func TestReconcileCommandSweeps(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"checkout", "reconcile", "-sweep", "0"}, envOf(env), &stdout, &stderr))
 	assert.NotContains(t, stdout.String(), "swept")
 
-	store, err = orders.Open(ctx, db, time.Now)
-	require.NoError(t, err)
+	store = openCmdStore(t, db)
 	defer store.Close()
 	got, err := store.GetOrder(ctx, lost.ID)
 	require.NoError(t, err)

@@ -132,7 +132,7 @@ func start(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			return fmt.Errorf("merchants %s: webhook_secret: %w", m.ID, err)
 		}
 	}
-	hooks, err := webhook.New(webhook.Options{Store: store, Endpoints: endpoints, AllowInsecure: cfg.Sandbox.Enabled,
+	hooks, err := webhook.New(webhook.Options{Store: store, Endpoints: endpoints, AllowInsecure: cfg.Sandbox.Enabled || cfg.WebhookPrivateNetworks,
 		Now: clock, OrderView: srv.OrderView, Observe: met.ObserveWebhook, Log: log.With("component", "webhook")})
 	if err != nil {
 		return err

@@ -7,27 +7,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mokacheckout/checkout/internal/orders"
+	"github.com/mokacheckout/checkout/internal/storetest"
 )
 
 const testPassword = "correct horse battery"
 
 // userEnv writes a config with two merchants and returns the environment that points
 // `checkout user` (and `checkout serve`) at it and at a database in a temp dir.
-func userEnv(t *testing.T) (map[string]string, string) {
+func userEnv(t *testing.T) (map[string]string, storetest.DB) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "checkout.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(`
 server:
   public_url: https://pay.example.com
-merchants:
+`+storeYAML+`merchants:
   - id: shop
     name: Shop
     api_key_env: SHOP_KEY
@@ -39,11 +39,11 @@ merchants:
     link_secret_env: SHOP_LINK
     moka: {base_url: "https://service.refmokaunited.com", dealer_code: "2", username: u, password_env: SHOP_MOKA}
 `), 0o600))
-	db := filepath.Join(dir, "data", "checkout.db")
-	return map[string]string{
-		"CHECKOUT_CONFIG": cfg, "CHECKOUT_DB": db,
-		"SHOP_KEY": "k", "SHOP_LINK": "shop-link-secret", "SHOP_MOKA": "p",
-	}, db
+	env := map[string]string{
+		"CHECKOUT_CONFIG": cfg,
+		"SHOP_KEY":        "k", "SHOP_LINK": "shop-link-secret", "SHOP_MOKA": "p",
+	}
+	return env, cmdStore(t, env)
 }
 
 // runUserCmd runs `checkout user ...` with stdin, hashing at bcrypt's least cost: the
@@ -61,10 +61,9 @@ func runUserCost(t *testing.T, env map[string]string, stdin string, cost int, ar
 }
 
 // storedUser opens the database the command wrote, as the server would.
-func storedUser(t *testing.T, db, email string) (*orders.User, error) {
+func storedUser(t *testing.T, db storetest.DB, email string) (*orders.User, error) {
 	t.Helper()
-	s, err := orders.Open(context.Background(), db, time.Now)
-	require.NoError(t, err)
+	s := openCmdStore(t, db)
 	defer s.Close()
 	return s.UserByEmail(context.Background(), email)
 }

@@ -54,6 +54,10 @@ type Config struct {
 	// X-Forwarded-For. Only behind a proxy that sets that header: otherwise the buyer
 	// could choose the IP we report.
 	TrustProxyHeaders bool
+	// WebhookPrivateNetworks lets webhook URLs be http and reach loopback and private
+	// addresses (the SSRF guard is otherwise on outside demo mode): for receivers on the
+	// operator's own network. Only the operator's config sets webhook URLs.
+	WebhookPrivateNetworks bool
 	// MaxInFlight bounds the requests the checkout serves at once; past it they are
 	// answered 503 with Retry-After. 0 = the checkout's default (256).
 	MaxInFlight int
@@ -263,6 +267,7 @@ type fileServer struct {
 	ReconcileInterval  duration `yaml:"reconcile_interval"`
 	LogLevel           string   `yaml:"log_level"`
 	TrustProxyHeaders  bool     `yaml:"trust_proxy_headers"`
+	WebhookPrivate     bool     `yaml:"webhook_private_networks"`
 	MaxInFlight        int      `yaml:"max_in_flight"`
 	HSTSMaxAge         duration `yaml:"hsts_max_age"`
 	CodeForHashKeyEnv  string   `yaml:"code_for_hash_key_env"`

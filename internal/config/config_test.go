@@ -232,6 +232,16 @@ func TestTrustProxyHeaders(t *testing.T) {
 	}
 }
 
+// server.webhook_private_networks is off unless the operator's file turns it on.
+func TestWebhookPrivateNetworks(t *testing.T) {
+	c, err := load(t, minimal, minimalEnv())
+	require.NoError(t, err)
+	assert.False(t, c.WebhookPrivateNetworks)
+	c, err = load(t, "server:\n  webhook_private_networks: true\n"+minimal, minimalEnv())
+	require.NoError(t, err)
+	assert.True(t, c.WebhookPrivateNetworks)
+}
+
 func TestDashboardSessionKeysAreLongEnough(t *testing.T) {
 	yaml := "dashboard:\n  session_keys_env: KEYS\nmerchants: []\n"
 	_, err := load(t, yaml, env{"KEYS": "tiny-k3y"})

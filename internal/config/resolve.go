@@ -43,14 +43,15 @@ const (
 func resolve(f *file, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, error) {
 	s := f.Server
 	c := &Config{
-		Addr:              s.Addr,
-		PublicURL:         s.PublicURL,
-		DB:                s.DB,
-		MaxAttempts:       s.MaxAttempts,
-		TrustProxyHeaders: s.TrustProxyHeaders,
-		MaxInFlight:       s.MaxInFlight,
-		Sandbox:           Sandbox{Enabled: f.Sandbox.Enabled, Addr: f.Sandbox.Addr, PublicURL: f.Sandbox.PublicURL},
-		MetricsAddr:       f.Metrics.Addr,
+		Addr:                   s.Addr,
+		PublicURL:              s.PublicURL,
+		DB:                     s.DB,
+		MaxAttempts:            s.MaxAttempts,
+		TrustProxyHeaders:      s.TrustProxyHeaders,
+		WebhookPrivateNetworks: s.WebhookPrivate,
+		MaxInFlight:            s.MaxInFlight,
+		Sandbox:                Sandbox{Enabled: f.Sandbox.Enabled, Addr: f.Sandbox.Addr, PublicURL: f.Sandbox.PublicURL},
+		MetricsAddr:            f.Metrics.Addr,
 		Storefront: Storefront{
 			Enabled: f.Storefront.Enabled, Addr: f.Storefront.Addr, Merchant: f.Storefront.Merchant,
 		},
