@@ -227,6 +227,7 @@ type response struct {
 	status int
 	header http.Header
 	body   string
+	closed bool // the server closed the connection after this answer (Connection: close)
 }
 
 func (r response) doc(t testing.TB) *goquery.Document {
@@ -252,7 +253,7 @@ func (e *env) do(req *http.Request) response {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(e.t, err)
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b), closed: resp.Close}
 }
 
 // abs resolves a path against the checkout's URL.
