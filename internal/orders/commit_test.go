@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -338,4 +339,71 @@ func TestWriteAloneRefusedOrFailedLeavesNothing(t *testing.T) {
 	require.NoError(t, s.CreateOrder(context.Background(), testOrder("b")))
 	assert.Equal(t, 2, countRows(t, s, "orders"))
 	assert.Equal(t, 2, countRows(t, s, "events"))
+}
+
+// A batch's savepoints keep their statement journal in memory: a few dozen writes in one
+// transaction used to spill it into a temporary file (opened, written and closed again by
+// every batch, more bytes than the WAL got). Read from /proc while the batch is open.
+func TestBatchOpensNoTemporaryFile(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc")
+	}
+	s := openTestStore(t, Options{})
+	var mode int
+	require.NoError(t, s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&mode)
+	}))
+	assert.Equal(t, 2, mode, "temp_store = MEMORY on the writer")
+
+	release := hold(t, s)
+	const n = 64
+	os := make([]*Order, n)
+	for i := range os {
+		os[i] = testOrder(fmt.Sprintf("tmp-%d", i))
+		os[i].Description = strings.Repeat("x", 1500)
+	}
+	var errs []error
+	created := make(chan struct{})
+	go func() { errs = createAll(s, context.Background(), os); close(created) }()
+	waitQueued(s, n)
+	// Queued last, so it runs in the same transaction after the n writes, and changes
+	// every page they changed (more than SQLite's 64 KiB spill threshold).
+	var temps []string
+	look := make(chan error, 1)
+	go func() {
+		look <- s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, "UPDATE orders SET description = upper(description)"); err != nil {
+				return err
+			}
+			temps = openTemporaryFiles(t, s.path)
+			return nil
+		})
+	}()
+	waitQueued(s, n+1)
+	release()
+	require.NoError(t, <-look)
+	<-created
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, n, countRows(t, s, "orders"))
+	assert.Empty(t, temps, "files the batch opened besides the database's own")
+}
+
+// openTemporaryFiles lists the process's open files that are neither the database at
+// path nor its WAL and shared-memory files, and have no name (SQLite's temporary files
+// are unlinked, or O_TMPFILE).
+func openTemporaryFiles(t *testing.T, path string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	var out []string
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil || !strings.HasSuffix(target, "(deleted)") || strings.HasPrefix(target, path) {
+			continue
+		}
+		out = append(out, target)
+	}
+	return out
 }
