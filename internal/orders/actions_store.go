@@ -344,7 +344,7 @@ func loadApprovals(ctx context.Context, q querier, orderID string) ([]Approval, 
 func (s *Store) GetAction(ctx context.Context, actionID string) (*Order, *Action, error) {
 	var o *Order
 	var a *Action
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		var err error
 		o, a, err = loadActionOrder(ctx, tx, actionID)
 		return err

@@ -445,7 +445,7 @@ func paidStatus(o *Order) Status {
 func (s *Store) OrderIDsByOtherTrxCode(ctx context.Context, merchantID string, codes []string) (map[string]string, error) {
 	out := make(map[string]string, len(codes))
 	const chunk = 500 // well below SQLite's limit on bound parameters
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		for start := 0; start < len(codes); start += chunk {
 			part := codes[start:min(start+chunk, len(codes))]
 			args := make([]any, 0, len(part)+1)

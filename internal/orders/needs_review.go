@@ -210,7 +210,7 @@ func (s *Store) FlaggedOrders(ctx context.Context, merchantID string, limit int)
 	}
 	limit = min(limit, MaxReviewLimit)
 	var out []Order
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM orders WHERE merchant_id = ?
 			AND review_flagged_at IS NOT NULL AND review_resolved_at IS NULL
 			ORDER BY review_flagged_at DESC, rowid DESC LIMIT ?`, merchantID, limit)
@@ -239,7 +239,7 @@ func (s *Store) FlaggedOrders(ctx context.Context, merchantID string, limit int)
 // HeldItems reports which of ids (attempts or actions) are on hold for review.
 func (s *Store) HeldItems(ctx context.Context, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		for part := range slices.Chunk(ids, 500) { // well below SQLite's bound parameters
 			args := make([]any, len(part))
 			for i, id := range part {
@@ -271,7 +271,7 @@ func (s *Store) HeldItems(ctx context.Context, ids []string) (map[string]bool, e
 // Moka holds a successful payment for them.
 func (s *Store) UnpaidAttemptsByOtherTrxCode(ctx context.Context, merchantID string, codes []string) ([]Attempt, error) {
 	var out []Attempt
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		for part := range slices.Chunk(codes, 500) {
 			args := make([]any, 0, len(part)+2)
 			args = append(args, AttemptSucceeded)

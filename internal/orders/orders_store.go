@@ -158,7 +158,7 @@ func (s *Store) GetOrderByReference(ctx context.Context, merchantID, reference s
 // of file locks).
 func (s *Store) readOrder(ctx context.Context, where string, args ...any) (*Order, error) {
 	var o *Order
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		var err error
 		o, err = loadOrder(ctx, tx, where, args...)
 		return err

@@ -442,7 +442,7 @@ func (s *Store) ListEventDeliveries(ctx context.Context, merchantID string, f Ev
 	limit = min(limit, MaxListLimit)
 	var page []EventDelivery
 	hasMore := false
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		where, args := []string{"e.merchant_id = ?"}, []any{merchantID}
 		if f.OrderID != "" {
 			where, args = append(where, "e.order_id = ?"), append(args, f.OrderID)
@@ -495,7 +495,7 @@ func (s *Store) ListEventDeliveries(ctx context.Context, merchantID string, f Ev
 func (s *Store) GetEventDelivery(ctx context.Context, merchantID, eventID string) (*EventDelivery, []DeliveryTry, error) {
 	var ev *EventDelivery
 	var tries []DeliveryTry
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		var err error
 		ev, err = scanEventDelivery(tx.QueryRowContext(ctx, "SELECT "+eventDeliveryColumns+` FROM events e
 			LEFT JOIN webhook_deliveries d ON d.event_id = e.id WHERE e.id = ? AND e.merchant_id = ?`, eventID, merchantID))
