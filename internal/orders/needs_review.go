@@ -85,7 +85,7 @@ func (s *Store) HoldForReview(ctx context.Context, orderID, itemID string, reaso
 	if !slices.Contains(flagReasons, reason) {
 		return false, fmt.Errorf("flag order %s for review: unknown reason %q", orderID, reason)
 	}
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		o, err := loadOrder(ctx, tx, "id = ?", orderID)
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func (s *Store) HoldForReview(ctx context.Context, orderID, itemID string, reaso
 // flagTx raises o's flag inside tx and writes its event, naming the attempt or action
 // concerned (either may be nil); an order already flagged is left alone. o is updated in
 // place.
-func (s *Store) flagTx(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt, act *Action, reason ReviewReason, detail string) (bool, error) {
+func (s *Store) flagTx(ctx context.Context, tx dbTx, o *Order, a *Attempt, act *Action, reason ReviewReason, detail string) (bool, error) {
 	if o.FlaggedForReview() {
 		return false, nil
 	}
@@ -159,7 +159,7 @@ func (s *Store) ResolveReviewIdem(ctx context.Context, merchantID, orderID, by, 
 			newError(CodeReviewNoteInvalid, "note", "say in a note (at most %d characters) what was done", MaxReviewNote))
 	}
 	var out *Order
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		if err := checkKey(ctx, tx, idem); err != nil {
 			return err
 		}

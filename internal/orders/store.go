@@ -326,7 +326,7 @@ func (c committed) Error() string { return c.err.Error() }
 // ctx is the committer's, not the caller's: a caller that gives up must not interrupt a
 // statement its batch-mates share. Returning an error (other than committed) undoes the
 // write's own changes and nothing else.
-type txFunc func(ctx context.Context, tx *sql.Tx) error
+type txFunc func(ctx context.Context, tx dbTx) error
 
 // withTx runs fn as one write through the committer and returns once the transaction
 // holding it is on disk (or has failed). fn's changes are kept when it returns nil or a
@@ -341,7 +341,7 @@ func (s *Store) withTx(ctx context.Context, fn txFunc) error {
 	if s.seal != nil {
 		// Attempts read inside the write open their CodeForHash with this store's key.
 		inner := fn
-		fn = func(ctx context.Context, tx *sql.Tx) error {
+		fn = func(ctx context.Context, tx dbTx) error {
 			sealers.Store(querier(tx), s.seal)
 			defer sealers.Delete(querier(tx))
 			return inner(ctx, tx)
@@ -439,6 +439,13 @@ func (s *Store) readTxPostgres(ctx context.Context, fn func(ctx context.Context,
 		err = rerr
 	}
 	return err
+}
+
+// dbTx is what a write's statements run on: on SQLite the committer's connection inside
+// the batch's BEGIN IMMEDIATE, on PostgreSQL the write's *sql.Tx.
+type dbTx interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // querier is what both *sql.DB and *sql.Tx offer, so readers work in and out of a tx.

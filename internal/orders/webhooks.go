@@ -97,7 +97,7 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, opt EnqueueOptions) (queu
 	if !fresh {
 		return 0, false, nil
 	}
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		queued, more = 0, false
 		now := formatTime(s.txNow(ctx))
 		var last int64
@@ -203,7 +203,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, opt ClaimOptions) ([]Claime
 		return nil, nil
 	}
 	var out []ClaimedDelivery
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		out = out[:0]
 		now := s.txNow(ctx)
 		nowS, until := formatTime(now), formatTime(now.Add(opt.Lease))
@@ -230,7 +230,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, opt ClaimOptions) ([]Claime
 // its one argument arg) and are due at nowS: pending, next_try_at passed, no live lease,
 // and each the first pending event of its order, so that an order's events go out one
 // after the other. Each is leased until until; the claim's UPDATE checks the lease again.
-func claimDue(ctx context.Context, tx *sql.Tx, m, nowS, until, where string, arg any, limit int) ([]ClaimedDelivery, error) {
+func claimDue(ctx context.Context, tx dbTx, m, nowS, until, where string, arg any, limit int) ([]ClaimedDelivery, error) {
 	// PostgreSQL: rows another instance is claiming right now are skipped, not waited
 	// for (the UPDATE below checks the lease again either way). A skipped row is still
 	// pending, so the events after it in its order are held back by the NOT EXISTS.
@@ -296,7 +296,7 @@ type TryResult struct {
 // outlived it and another claim took the delivery) still logs its try, which did happen,
 // but leaves the delivery to the claim that holds it; kept reports which.
 func (s *Store) RecordTry(ctx context.Context, c *ClaimedDelivery, r TryResult) (kept bool, err error) {
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		var err error
 		kept, err = s.recordTry(ctx, tx, c, r)
 		return err
@@ -314,7 +314,7 @@ func (s *Store) RecordTry(ctx context.Context, c *ClaimedDelivery, r TryResult) 
 // the slot c held: the events of an order then go out one after the other at one write per
 // try instead of two (a claim, then the try's record).
 func (s *Store) RecordTryAndClaimNext(ctx context.Context, c *ClaimedDelivery, r TryResult, lease time.Duration) (kept bool, next *ClaimedDelivery, err error) {
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		next = nil
 		var err error
 		if kept, err = s.recordTry(ctx, tx, c, r); err != nil || !kept || !r.Delivered {
@@ -338,7 +338,7 @@ func (s *Store) RecordTryAndClaimNext(ctx context.Context, c *ClaimedDelivery, r
 }
 
 // recordTry logs a try of c in tx and moves its delivery on (see RecordTry).
-func (s *Store) recordTry(ctx context.Context, tx *sql.Tx, c *ClaimedDelivery, r TryResult) (kept bool, err error) {
+func (s *Store) recordTry(ctx context.Context, tx dbTx, c *ClaimedDelivery, r TryResult) (kept bool, err error) {
 	now := formatTime(s.txNow(ctx))
 	var attempts int
 	var token string
@@ -390,7 +390,7 @@ func (s *Store) recordTry(ctx context.Context, tx *sql.Tx, c *ClaimedDelivery, r
 // one (or an event never queued) gets one more try. A delivery in flight is left to its
 // try. Asking twice asks for the same thing, so the request is naturally idempotent.
 func (s *Store) Redeliver(ctx context.Context, merchantID, eventID string) (*EventDelivery, error) {
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		now := formatTime(s.txNow(ctx))
 		var seq int64
 		var orderID string
