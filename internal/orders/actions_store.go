@@ -20,7 +20,7 @@ import (
 func (s *Store) BeginAction(ctx context.Context, merchantID, orderID string, req ActionRequest, idem *Idem) (*Order, *Action, error) {
 	var out *Order
 	var act *Action
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		if err := checkKey(ctx, tx, idem); err != nil {
 			return err
 		}
@@ -53,7 +53,7 @@ func (s *Store) BeginAction(ctx context.Context, merchantID, orderID string, req
 
 // refuse stores a refusal as the key's answer (when there is a key) and returns it so
 // that the write commits the answer alone.
-func (s *Store) refuse(ctx context.Context, tx *sql.Tx, idem *Idem, o *Order, err error) error {
+func (s *Store) refuse(ctx context.Context, tx dbTx, idem *Idem, o *Order, err error) error {
 	var de *Error
 	if idem == nil || !errors.As(err, &de) {
 		return err
@@ -85,7 +85,7 @@ func (s *Store) refuse(ctx context.Context, tx *sql.Tx, idem *Idem, o *Order, er
 func (s *Store) FinishAction(ctx context.Context, actionID string, r ActionResult, idem *Idem) (*Order, *Action, error) {
 	var out *Order
 	var act *Action
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		o, a, err := loadActionOrder(ctx, tx, actionID)
 		if err != nil {
 			return err
@@ -114,7 +114,7 @@ func (s *Store) FinishAction(ctx context.Context, actionID string, r ActionResul
 
 // settleAction moves a pending action (a points into o.Actions) to r's status and the
 // order with it.
-func (s *Store) settleAction(ctx context.Context, tx *sql.Tx, o *Order, a *Action, r ActionResult) error {
+func (s *Store) settleAction(ctx context.Context, tx dbTx, o *Order, a *Action, r ActionResult) error {
 	now := s.txNow(ctx)
 	a.Status, a.ResultCode, a.ResultMessage = r.Status, r.ResultCode, r.ResultMessage
 	if r.RefundRequestID != "" {
@@ -154,7 +154,7 @@ func (s *Store) settleAction(ctx context.Context, tx *sql.Tx, o *Order, a *Actio
 	return fmt.Errorf("action %s: unknown kind %s", a.ID, a.Kind)
 }
 
-func (s *Store) approve(ctx context.Context, tx *sql.Tx, o *Order, a *Action, now time.Time) error {
+func (s *Store) approve(ctx context.Context, tx dbTx, o *Order, a *Action, now time.Time) error {
 	for _, sh := range a.Shares {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (order_id, dealer_id, action_id, approved_at)
 			VALUES (?, ?, ?, ?) ON CONFLICT (order_id, dealer_id) DO NOTHING`, o.ID, sh.DealerID, a.ID, formatTime(now)); err != nil {
@@ -183,7 +183,7 @@ func (s *Store) approve(ctx context.Context, tx *sql.Tx, o *Order, a *Action, no
 
 // refunded moves the order once a refund is done: refunded when nothing is left,
 // partially_refunded otherwise.
-func (s *Store) refunded(ctx context.Context, tx *sql.Tx, o *Order, a *Action) error {
+func (s *Store) refunded(ctx context.Context, tx dbTx, o *Order, a *Action) error {
 	to := StatusPartiallyRefunded
 	if !o.PaidAmount().Sub(o.RefundedAmount()).IsPositive() {
 		to = StatusRefunded
@@ -196,7 +196,7 @@ func (s *Store) refunded(ctx context.Context, tx *sql.Tx, o *Order, a *Action) e
 // refunded) or refused by the bank (failed, order.refund_failed). A refund already
 // settled is left alone; done reports whether this call settled it.
 func (s *Store) CompleteRefund(ctx context.Context, actionID string, success bool, message string, mokaTrxID int64) (o *Order, done bool, err error) {
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		var a *Action
 		o, a, err = loadActionOrder(ctx, tx, actionID)
 		if err != nil {
@@ -254,7 +254,7 @@ func loadActionOrder(ctx context.Context, q querier, actionID string) (*Order, *
 const actionColumns = `id, order_id, kind, status, amount, shares, refund_request_id, result_code,
 	result_message, created_at, completed_at, moka_trx_id`
 
-func insertAction(ctx context.Context, tx *sql.Tx, a *Action) error {
+func insertAction(ctx context.Context, tx dbTx, a *Action) error {
 	shares, err := json.Marshal(a.Shares)
 	if err != nil {
 		return err
@@ -272,7 +272,7 @@ func insertAction(ctx context.Context, tx *sql.Tx, a *Action) error {
 }
 
 // updateAction writes a's outcome; only a pending or requested action may change.
-func updateAction(ctx context.Context, tx *sql.Tx, a *Action) error {
+func updateAction(ctx context.Context, tx dbTx, a *Action) error {
 	res, err := tx.ExecContext(ctx, `UPDATE actions SET status = ?, refund_request_id = ?, result_code = ?,
 		result_message = ?, completed_at = ?, moka_trx_id = ? WHERE id = ? AND status IN (?, ?)`,
 		a.Status, a.RefundRequestID, a.ResultCode, a.ResultMessage, formatTimePtr(a.CompletedAt), a.MokaTrxID, a.ID,
@@ -344,7 +344,7 @@ func loadApprovals(ctx context.Context, q querier, orderID string) ([]Approval, 
 func (s *Store) GetAction(ctx context.Context, actionID string) (*Order, *Action, error) {
 	var o *Order
 	var a *Action
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		var err error
 		o, a, err = loadActionOrder(ctx, tx, actionID)
 		return err

@@ -89,7 +89,7 @@ func (s *Store) GetAttempt(ctx context.Context, attemptID string) (*Attempt, err
 // Only the card's first six, last four, brand and holder may be in a.
 func (s *Store) StartAttempt(ctx context.Context, orderID string, a *Attempt) (*Order, error) {
 	var out *Order
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		o, err := loadOrder(ctx, tx, "id = ?", orderID)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (s *Store) MarkRedirected(ctx context.Context, attemptID, codeForHash, bank
 	if err != nil {
 		return fmt.Errorf("mark attempt %s redirected: %w", attemptID, err)
 	}
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE attempts SET status = ?, code_for_hash = ?, bank_url = ?
 			WHERE id = ? AND status = ?`, AttemptRedirected, stored, bankURL, attemptID, AttemptCreated)
 		if err != nil {
@@ -217,7 +217,7 @@ func (s *Store) AbandonAttempt(ctx context.Context, attemptID string, f Failure)
 func (s *Store) endAttempt(ctx context.Context, attemptID string, f Failure, status AttemptStatus) (*Order, bool, error) {
 	var out *Order
 	var ended bool
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		a, err := loadAttempt(ctx, tx, attemptID)
 		if err != nil {
 			return err
@@ -294,7 +294,7 @@ func (s *Store) StaleAttempts(ctx context.Context, before time.Time) ([]Attempt,
 // settleFailure writes order.payment_failed for a failed attempt and, if the order was
 // waiting on it, moves the order on: back to open while time and attempts remain, else
 // to expired or to canceled (attempts_exhausted).
-func (s *Store) settleFailure(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt) error {
+func (s *Store) settleFailure(ctx context.Context, tx dbTx, o *Order, a *Attempt) error {
 	if o.Status != StatusProcessing {
 		return s.insertEvent(ctx, tx, EventOrderPaymentFailed, o, a)
 	}
@@ -340,7 +340,7 @@ func (s *Store) settleFailure(ctx context.Context, tx *sql.Tx, o *Order, a *Atte
 // verified: invalid_transition.
 func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome) (RecordResult, error) {
 	var rr RecordResult
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		a, err := loadAttempt(ctx, tx, attemptID)
 		if err != nil {
 			return err
@@ -409,7 +409,7 @@ func (s *Store) RecordOutcome(ctx context.Context, attemptID string, out Outcome
 
 // settleOutcome moves the order after its attempt's outcome was recorded, and reports
 // whether a success had to be recorded as a conflict.
-func (s *Store) settleOutcome(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt, success bool) (conflict bool, err error) {
+func (s *Store) settleOutcome(ctx context.Context, tx dbTx, o *Order, a *Attempt, success bool) (conflict bool, err error) {
 	if !success {
 		return false, s.settleFailure(ctx, tx, o, a)
 	}
@@ -445,7 +445,7 @@ func paidStatus(o *Order) Status {
 func (s *Store) OrderIDsByOtherTrxCode(ctx context.Context, merchantID string, codes []string) (map[string]string, error) {
 	out := make(map[string]string, len(codes))
 	const chunk = 500 // well below SQLite's limit on bound parameters
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		for start := 0; start < len(codes); start += chunk {
 			part := codes[start:min(start+chunk, len(codes))]
 			args := make([]any, 0, len(part)+1)

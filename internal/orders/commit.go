@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -58,6 +59,11 @@ func (s *Store) commitLoop() {
 // savepoint cannot be set or undone, the whole batch is rolled back and every caller gets
 // ErrCommitFailed, also those whose own write was refused: a refusal may rest on a
 // batch-mate's change that is now gone.
+//
+// The transaction is BEGIN IMMEDIATE and COMMIT (or ROLLBACK) on the write connection,
+// not a *sql.Tx: database/sql watches the context of a *sql.Tx, and of every query in
+// one, with a goroutine each (see readTx). The statements run under the committer's own
+// context, which is never cancelled.
 func (s *Store) runBatch(batch []*write) {
 	ctx := context.Background()
 	s.stats.Batches.Add(1)
@@ -71,7 +77,7 @@ func (s *Store) runBatch(batch []*write) {
 			w.done <- err
 		}
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		fail(fmt.Errorf("begin: %w", err))
 		return
@@ -92,13 +98,12 @@ func (s *Store) runBatch(batch []*write) {
 		var broken error
 		w.err, broken = s.runWrite(ctx, tx, w.fn)
 		if broken != nil {
-			_ = tx.Rollback()
+			tx.rollback(ctx)
 			fail(broken)
 			return
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		_ = tx.Rollback()
+	if err := tx.commit(ctx); err != nil {
 		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
@@ -109,19 +114,71 @@ func (s *Store) runBatch(batch []*write) {
 
 // runAlone runs the only write of a batch in tx and commits it, or rolls tx back when the
 // write is refused.
-func (s *Store) runAlone(ctx context.Context, tx *sql.Tx, w *write) {
-	keep, result := outcome(s.callWrite(ctx, tx, w.fn))
+func (s *Store) runAlone(ctx context.Context, tx *writeTx, w *write) {
+	keep, result := outcome(s.callWrite(ctx, tx.conn, w.fn))
 	if !keep {
-		if err := tx.Rollback(); err != nil {
+		if err := tx.rollback(ctx); err != nil {
 			result = fmt.Errorf("%w: rollback: %w", ErrCommitFailed, err)
 		}
 		w.done <- result
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		result = fmt.Errorf("%w: commit: %w", ErrCommitFailed, err)
 	}
 	w.done <- result
+}
+
+// writeTx is the committer's transaction: BEGIN IMMEDIATE on the write connection, held
+// until commit or rollback.
+type writeTx struct {
+	conn *sql.Conn
+}
+
+// beginWrite takes the write connection and begins the batch's transaction on it.
+func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		// BEGIN either started a transaction or did not; a connection in doubt is not
+		// given back to the pool.
+		discard(conn)
+		return nil, err
+	}
+	return &writeTx{conn: conn}, nil
+}
+
+// commit commits the transaction and gives the connection back. A COMMIT that fails (a
+// deferred constraint, an I/O error) may leave the transaction open: it is rolled back,
+// as the driver's own Commit does, and the connection is closed if even that fails.
+func (tx *writeTx) commit(ctx context.Context) error {
+	if _, err := tx.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		if _, rerr := tx.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil && !noTransaction(rerr) {
+			discard(tx.conn)
+			return err
+		}
+		tx.conn.Close()
+		return err
+	}
+	return tx.conn.Close()
+}
+
+// rollback undoes the transaction and gives the connection back, or closes it when the
+// rollback fails.
+func (tx *writeTx) rollback(ctx context.Context) error {
+	if _, err := tx.conn.ExecContext(ctx, "ROLLBACK"); err != nil && !noTransaction(err) {
+		discard(tx.conn)
+		return err
+	}
+	return tx.conn.Close()
+}
+
+// noTransaction reports SQLite refusing a ROLLBACK because no transaction is open (it
+// rolled back by itself, as it may after an I/O error).
+func noTransaction(err error) bool {
+	return strings.Contains(err.Error(), "no transaction is active")
 }
 
 // outcome tells from a write function's error whether its changes are kept (nil or a
@@ -140,7 +197,8 @@ func outcome(ferr error) (keep bool, result error) {
 
 // runWrite runs fn in a savepoint of tx and returns fn's result for its caller. broken
 // is set when the savepoint itself failed: then tx is unusable.
-func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (result, broken error) {
+func (s *Store) runWrite(ctx context.Context, wtx *writeTx, fn txFunc) (result, broken error) {
+	tx := wtx.conn
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
@@ -158,7 +216,7 @@ func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (result, br
 
 // callWrite runs fn, turning a panic into an error for its caller alone: the committer
 // goes on serving the others. fn's ctx carries the write's one time (txNow).
-func (s *Store) callWrite(ctx context.Context, tx *sql.Tx, fn txFunc) (err error) {
+func (s *Store) callWrite(ctx context.Context, tx dbTx, fn txFunc) (err error) {
 	ctx = context.WithValue(ctx, txNowKey{}, s.now())
 	defer func() {
 		if r := recover(); r != nil {

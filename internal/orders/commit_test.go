@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func hold(t *testing.T, s *Store) (release func()) {
 	started, gate := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- s.withTx(context.Background(), func(context.Context, *sql.Tx) error {
+		done <- s.withTx(context.Background(), func(context.Context, dbTx) error {
 			close(started)
 			<-gate
 			return nil
@@ -126,7 +127,7 @@ func TestBatchCommitFailureFailsExactlyTheBatch(t *testing.T) {
 	poisoned := make(chan struct{})
 	go func() {
 		defer close(poisoned)
-		poisonErr = s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		poisonErr = s.withTx(context.Background(), func(ctx context.Context, tx dbTx) error {
 			if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 				return err
 			}
@@ -189,7 +190,7 @@ func TestBatchPanicFailsOnlyItsWrite(t *testing.T) {
 	var panicErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		panicErr = s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		panicErr = s.withTx(context.Background(), func(ctx context.Context, tx dbTx) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO merchants (id, name, created_at) VALUES ('m2', 'x', 'y')`); err != nil {
 				return err
 			}
@@ -283,7 +284,7 @@ func TestStatementsAreNotReprepared(t *testing.T) {
 func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 	s := openTestStore(t, Options{})
 	var auto int
-	require.NoError(t, s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	require.NoError(t, s.withTx(context.Background(), func(ctx context.Context, tx dbTx) error {
 		return tx.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto)
 	}))
 	assert.Equal(t, 1000, auto)
@@ -324,7 +325,7 @@ func TestWriteAloneRefusedOrFailedLeavesNothing(t *testing.T) {
 	err := s.CreateOrder(context.Background(), testOrder("a"))
 	assert.Equal(t, CodeDuplicateReference, ErrorCode(err))
 
-	err = s.withTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(context.Background(), func(ctx context.Context, tx dbTx) error {
 		if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 			return err
 		}
@@ -338,4 +339,108 @@ func TestWriteAloneRefusedOrFailedLeavesNothing(t *testing.T) {
 	require.NoError(t, s.CreateOrder(context.Background(), testOrder("b")))
 	assert.Equal(t, 2, countRows(t, s, "orders"))
 	assert.Equal(t, 2, countRows(t, s, "events"))
+}
+
+// A batch's savepoints keep their statement journal in memory: a few dozen writes in one
+// transaction used to spill it into a temporary file (opened, written and closed again by
+// every batch, more bytes than the WAL got). Read from /proc while the batch is open.
+func TestBatchOpensNoTemporaryFile(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc")
+	}
+	s := openTestStore(t, Options{})
+	var mode int
+	require.NoError(t, s.withTx(context.Background(), func(ctx context.Context, tx dbTx) error {
+		return tx.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&mode)
+	}))
+	assert.Equal(t, 2, mode, "temp_store = MEMORY on the writer")
+
+	release := hold(t, s)
+	const n = 64
+	os := make([]*Order, n)
+	for i := range os {
+		os[i] = testOrder(fmt.Sprintf("tmp-%d", i))
+		os[i].Description = strings.Repeat("x", 1500)
+	}
+	var errs []error
+	created := make(chan struct{})
+	go func() { errs = createAll(s, context.Background(), os); close(created) }()
+	waitQueued(s, n)
+	// Queued last, so it runs in the same transaction after the n writes, and changes
+	// every page they changed (more than SQLite's 64 KiB spill threshold).
+	var temps []string
+	look := make(chan error, 1)
+	go func() {
+		look <- s.withTx(context.Background(), func(ctx context.Context, tx dbTx) error {
+			if _, err := tx.ExecContext(ctx, "UPDATE orders SET description = upper(description)"); err != nil {
+				return err
+			}
+			temps = openTemporaryFiles(t, s.path)
+			return nil
+		})
+	}()
+	waitQueued(s, n+1)
+	release()
+	require.NoError(t, <-look)
+	<-created
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, n, countRows(t, s, "orders"))
+	assert.Empty(t, temps, "files the batch opened besides the database's own")
+}
+
+// openTemporaryFiles lists the process's open files that are neither the database at
+// path nor its WAL and shared-memory files, and have no name (SQLite's temporary files
+// are unlinked, or O_TMPFILE).
+func openTemporaryFiles(t *testing.T, path string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	var out []string
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil || !strings.HasSuffix(target, "(deleted)") || strings.HasPrefix(target, path) {
+			continue
+		}
+		out = append(out, target)
+	}
+	return out
+}
+
+// The committer's writes run on its connection inside BEGIN IMMEDIATE, not in a *sql.Tx
+// (whose context database/sql watches with a goroutine per query), and a query in a
+// write allocates no more than the same query in a read.
+func TestWritesRunOnTheWriteConnection(t *testing.T) {
+	s := openTestStore(t, Options{})
+	ctx := context.Background()
+	o := testOrder("conn")
+	require.NoError(t, s.CreateOrder(ctx, o))
+	require.NoError(t, s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
+		assert.IsType(t, (*sql.Conn)(nil), tx)
+		var mode string
+		require.NoError(t, tx.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
+		assert.Equal(t, "wal", mode)
+		return nil
+	}))
+
+	load := func(ctx context.Context, tx querier) error {
+		_, err := loadOrder(ctx, tx, "id = ?", o.ID)
+		return err
+	}
+	inRead := testing.AllocsPerRun(50, func() {
+		require.NoError(t, s.readTx(ctx, load))
+	})
+	inWrite := testing.AllocsPerRun(50, func() {
+		require.NoError(t, s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
+			if err := load(ctx, tx); err != nil {
+				return err
+			}
+			return load(ctx, tx)
+		}))
+	})
+	t.Logf("an order read: %.0f allocations in a read, %.0f for two in a write", inRead, inWrite)
+	// Two reads in a write cost about twice one in a read (each with its transaction):
+	// through a *sql.Tx each query cost a goroutine and a context more.
+	assert.Less(t, inWrite, 2*inRead)
 }

@@ -99,7 +99,7 @@ func (s *Store) OrderTotals(ctx context.Context, merchantID string, f SearchFilt
 	f.StartingAfter, f.Limit = "", 0
 	byID := map[string]*Order{}
 	var ids []string
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		where, args := searchWhere(merchantID, f, s)
 		cond := strings.Join(where, " AND ")
 		rows, err := tx.QueryContext(ctx, "SELECT id, currency, amount, status, capture FROM orders WHERE "+cond, args...)

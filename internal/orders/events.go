@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 )
@@ -76,16 +75,16 @@ type eventPayload struct {
 
 // insertEvent writes one outbox row describing o (and a, if the change concerns an
 // attempt) inside tx, so the event exists exactly when the change does.
-func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, typ string, o *Order, a *Attempt) error {
+func (s *Store) insertEvent(ctx context.Context, tx dbTx, typ string, o *Order, a *Attempt) error {
 	return s.writeEvent(ctx, tx, typ, o, a, nil)
 }
 
 // insertActionEvent writes the outbox row of a merchant action's change.
-func (s *Store) insertActionEvent(ctx context.Context, tx *sql.Tx, typ string, o *Order, act *Action) error {
+func (s *Store) insertActionEvent(ctx context.Context, tx dbTx, typ string, o *Order, act *Action) error {
 	return s.writeEvent(ctx, tx, typ, o, nil, act)
 }
 
-func (s *Store) writeEvent(ctx context.Context, tx *sql.Tx, typ string, o *Order, a *Attempt, act *Action) error {
+func (s *Store) writeEvent(ctx context.Context, tx dbTx, typ string, o *Order, a *Attempt, act *Action) error {
 	p := eventPayload{Order: eventOrder{
 		ID: o.ID, Reference: o.Reference, Status: o.Status,
 		Amount: formatMoney(o.Amount), Currency: o.Currency, CancelReason: o.CancelReason,

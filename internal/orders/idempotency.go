@@ -61,7 +61,7 @@ func (s *Store) LookupIdempotency(ctx context.Context, merchantID, key string) (
 // returns how many keys it deleted. Reconciliation runs it on every pass.
 func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		cutoff := s.txNow(ctx).Add(-IdempotencyTTL)
 		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, formatTime(cutoff))
 		if err != nil {
@@ -85,7 +85,7 @@ func (s *Store) PurgeIdempotency(ctx context.Context) (int64, error) {
 // checkKey refuses a write whose key already has a record, inside its transaction: with
 // one writer (and, later, a unique key in any database) two requests with one key can
 // never both pass.
-func checkKey(ctx context.Context, tx *sql.Tx, idem *Idem) error {
+func checkKey(ctx context.Context, tx dbTx, idem *Idem) error {
 	if idem == nil {
 		return nil
 	}
@@ -110,7 +110,7 @@ func checkKey(ctx context.Context, tx *sql.Tx, idem *Idem) error {
 
 // insertKey stores the key's answer (status 0: in progress, for actionID) unless the key
 // has one.
-func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, idem *Idem, status int, body []byte, actionID string) error {
+func (s *Store) insertKey(ctx context.Context, tx dbTx, idem *Idem, status int, body []byte, actionID string) error {
 	if body == nil {
 		body = []byte{}
 	}
@@ -125,7 +125,7 @@ func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, idem *Idem, status in
 }
 
 // answerKey gives an in-progress key its answer.
-func (s *Store) answerKey(ctx context.Context, tx *sql.Tx, idem *Idem, status int, body []byte) error {
+func (s *Store) answerKey(ctx context.Context, tx dbTx, idem *Idem, status int, body []byte) error {
 	_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = ?, body = ?
 		WHERE merchant_id = ? AND key = ? AND status_code = 0`, status, body, idem.MerchantID, idem.Key)
 	if err != nil {

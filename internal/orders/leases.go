@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -15,7 +14,7 @@ import (
 // holds. Leases that ran out a day ago are purged with the expired Idempotency-Keys.
 func (s *Store) TakeLease(ctx context.Context, item, owner string, d time.Duration) (bool, error) {
 	var took bool
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		now := s.txNow(ctx)
 		// The UPDATE's condition is checked on the row as it is when the statement runs
 		// (after any other instance's lease write has committed, on PostgreSQL), so two
@@ -40,7 +39,7 @@ func (s *Store) TakeLease(ctx context.Context, item, owner string, d time.Durati
 // ReleaseLease gives back owner's lease on item; a lease owner no longer holds is left
 // alone.
 func (s *Store) ReleaseLease(ctx context.Context, item, owner string) error {
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM work_leases WHERE item = ? AND owner = ?`, item, owner)
 		return err
 	})
@@ -51,7 +50,7 @@ func (s *Store) ReleaseLease(ctx context.Context, item, owner string) error {
 }
 
 // purgeLeases deletes the leases that ran out before cutoff, inside a write.
-func purgeLeases(ctx context.Context, tx *sql.Tx, cutoff time.Time) error {
+func purgeLeases(ctx context.Context, tx dbTx, cutoff time.Time) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM work_leases WHERE held_until < ?`, formatTime(cutoff))
 	return err
 }

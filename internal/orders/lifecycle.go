@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -13,13 +12,13 @@ const CancelReasonAttemptsExhausted = "attempts_exhausted"
 // moveOrder changes o's status inside tx, checks the status machine, and writes the event
 // for the new status (if it has one). The UPDATE is guarded by the old status, so a row
 // changed under us is reported instead of overwritten. o is updated in place.
-func (s *Store) moveOrder(ctx context.Context, tx *sql.Tx, o *Order, to Status, a *Attempt) error {
+func (s *Store) moveOrder(ctx context.Context, tx dbTx, o *Order, to Status, a *Attempt) error {
 	return s.moveOrderEvent(ctx, tx, o, to, a, nil, statusEvents[to])
 }
 
 // moveOrderEvent is moveOrder with the event named: typ "" writes none; act is the
 // merchant action that made the change, if any.
-func (s *Store) moveOrderEvent(ctx context.Context, tx *sql.Tx, o *Order, to Status, a *Attempt, act *Action, typ string) error {
+func (s *Store) moveOrderEvent(ctx context.Context, tx dbTx, o *Order, to Status, a *Attempt, act *Action, typ string) error {
 	from := o.Status
 	if !CanTransition(from, to) {
 		return invalidTransition(from, to)
@@ -48,7 +47,7 @@ func (s *Store) moveOrderEvent(ctx context.Context, tx *sql.Tx, o *Order, to Sta
 // canceled, since the bank may still take the money: that is attempt_in_flight.
 func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) (*Order, error) {
 	var out *Order
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		o, err := loadOrder(ctx, tx, "id = ?", orderID)
 		if err != nil {
 			return err
@@ -98,7 +97,7 @@ func (s *Store) ExpireDue(ctx context.Context) (int, error) {
 	expired := 0
 	for _, id := range ids {
 		var moved bool
-		err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 			o, err := loadOrder(ctx, tx, "id = ?", id)
 			if err != nil {
 				return err

@@ -75,7 +75,7 @@ func (s *Store) orderPage(ctx context.Context, merchantID string, where []string
 		page    []Order
 		hasMore bool
 	)
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		if after != "" {
 			cond, cargs, err := cursorCondition(ctx, tx, merchantID, after)
 			if err != nil {

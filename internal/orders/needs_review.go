@@ -85,7 +85,7 @@ func (s *Store) HoldForReview(ctx context.Context, orderID, itemID string, reaso
 	if !slices.Contains(flagReasons, reason) {
 		return false, fmt.Errorf("flag order %s for review: unknown reason %q", orderID, reason)
 	}
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		o, err := loadOrder(ctx, tx, "id = ?", orderID)
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func (s *Store) HoldForReview(ctx context.Context, orderID, itemID string, reaso
 // flagTx raises o's flag inside tx and writes its event, naming the attempt or action
 // concerned (either may be nil); an order already flagged is left alone. o is updated in
 // place.
-func (s *Store) flagTx(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt, act *Action, reason ReviewReason, detail string) (bool, error) {
+func (s *Store) flagTx(ctx context.Context, tx dbTx, o *Order, a *Attempt, act *Action, reason ReviewReason, detail string) (bool, error) {
 	if o.FlaggedForReview() {
 		return false, nil
 	}
@@ -159,7 +159,7 @@ func (s *Store) ResolveReviewIdem(ctx context.Context, merchantID, orderID, by, 
 			newError(CodeReviewNoteInvalid, "note", "say in a note (at most %d characters) what was done", MaxReviewNote))
 	}
 	var out *Order
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		if err := checkKey(ctx, tx, idem); err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (s *Store) FlaggedOrders(ctx context.Context, merchantID string, limit int)
 	}
 	limit = min(limit, MaxReviewLimit)
 	var out []Order
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM orders WHERE merchant_id = ?
 			AND review_flagged_at IS NOT NULL AND review_resolved_at IS NULL
 			ORDER BY review_flagged_at DESC, rowid DESC LIMIT ?`, merchantID, limit)
@@ -239,7 +239,7 @@ func (s *Store) FlaggedOrders(ctx context.Context, merchantID string, limit int)
 // HeldItems reports which of ids (attempts or actions) are on hold for review.
 func (s *Store) HeldItems(ctx context.Context, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		for part := range slices.Chunk(ids, 500) { // well below SQLite's bound parameters
 			args := make([]any, len(part))
 			for i, id := range part {
@@ -271,7 +271,7 @@ func (s *Store) HeldItems(ctx context.Context, ids []string) (map[string]bool, e
 // Moka holds a successful payment for them.
 func (s *Store) UnpaidAttemptsByOtherTrxCode(ctx context.Context, merchantID string, codes []string) ([]Attempt, error) {
 	var out []Attempt
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		for part := range slices.Chunk(codes, 500) {
 			args := make([]any, 0, len(part)+2)
 			args = append(args, AttemptSucceeded)

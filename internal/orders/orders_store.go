@@ -32,7 +32,7 @@ func (s *Store) EnsureMerchant(ctx context.Context, m Merchant) error {
 	if m.ID == "" {
 		return newError(CodeUnknownMerchant, "merchant_id", "merchant id is empty")
 	}
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO merchants (id, name, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name`, m.ID, m.Name, formatTime(s.txNow(ctx)))
 		return err
@@ -85,7 +85,7 @@ func (s *Store) CreateOrderIdem(ctx context.Context, o *Order, idem *Idem) error
 	if err != nil {
 		return fmt.Errorf("create order: %w", err)
 	}
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		if err := checkKey(ctx, tx, idem); err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (s *Store) GetOrderByReference(ctx context.Context, merchantID, reference s
 // of file locks).
 func (s *Store) readOrder(ctx context.Context, where string, args ...any) (*Order, error) {
 	var o *Order
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		var err error
 		o, err = loadOrder(ctx, tx, where, args...)
 		return err

@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -97,9 +96,9 @@ func (s *Store) NeedsReview(ctx context.Context, merchantID string, opt ReviewOp
 	opt = opt.withDefaults()
 	now := s.now()
 	var items []ReviewItem
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		var hits []reviewHit
-		for _, q := range []func(context.Context, *sql.Tx, string, time.Time, ReviewOptions) ([]reviewHit, error){
+		for _, q := range []func(context.Context, querier, string, time.Time, ReviewOptions) ([]reviewHit, error){
 			reviewConflicts, reviewAttempts, reviewActions,
 		} {
 			h, err := q(ctx, tx, merchantID, now, opt)
@@ -141,7 +140,7 @@ func (s *Store) NeedsReview(ctx context.Context, merchantID string, opt ReviewOp
 // (conflicts recorded before the flag existed): the event's payload names the attempt
 // whose money came late. A conflict recorded since flags its order in the same
 // transaction, and the flag is what the queue shows, until and after it is resolved.
-func reviewConflicts(ctx context.Context, tx *sql.Tx, merchantID string, _ time.Time, opt ReviewOptions) ([]reviewHit, error) {
+func reviewConflicts(ctx context.Context, tx querier, merchantID string, _ time.Time, opt ReviewOptions) ([]reviewHit, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT e.order_id, e.payload, e.created_at FROM events e
 		JOIN orders o ON o.id = e.order_id
 		WHERE e.merchant_id = ? AND e.type = ? AND o.review_flagged_at IS NULL
@@ -176,7 +175,7 @@ func reviewConflicts(ctx context.Context, tx *sql.Tx, merchantID string, _ time.
 
 // reviewAttempts finds attempts still at the bank (created or redirected) that started
 // more than AttemptAge ago and are not on hold for review.
-func reviewAttempts(ctx context.Context, tx *sql.Tx, merchantID string, now time.Time, opt ReviewOptions) ([]reviewHit, error) {
+func reviewAttempts(ctx context.Context, tx querier, merchantID string, now time.Time, opt ReviewOptions) ([]reviewHit, error) {
 	return reviewRows(ctx, tx, ReviewAttemptUnsettled, `SELECT a.id, a.order_id, a.created_at
 		FROM attempts a JOIN orders o ON o.id = a.order_id
 		WHERE o.merchant_id = ? AND a.status IN (?, ?) AND a.created_at < ?
@@ -187,7 +186,7 @@ func reviewAttempts(ctx context.Context, tx *sql.Tx, merchantID string, now time
 
 // reviewActions finds actions pending for more than ActionAge (and not on hold for review)
 // and refunds requested for more than RefundAge.
-func reviewActions(ctx context.Context, tx *sql.Tx, merchantID string, now time.Time, opt ReviewOptions) ([]reviewHit, error) {
+func reviewActions(ctx context.Context, tx querier, merchantID string, now time.Time, opt ReviewOptions) ([]reviewHit, error) {
 	pending, err := reviewRows(ctx, tx, ReviewActionPending, `SELECT x.id, x.order_id, x.created_at
 		FROM actions x JOIN orders o ON o.id = x.order_id
 		WHERE o.merchant_id = ? AND x.status = ? AND x.created_at < ?
@@ -206,7 +205,7 @@ func reviewActions(ctx context.Context, tx *sql.Tx, merchantID string, now time.
 }
 
 // reviewRows reads (item id, order id, created_at) rows as hits of one reason.
-func reviewRows(ctx context.Context, tx *sql.Tx, reason ReviewReason, query string, args ...any) ([]reviewHit, error) {
+func reviewRows(ctx context.Context, tx querier, reason ReviewReason, query string, args ...any) ([]reviewHit, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reason, err)

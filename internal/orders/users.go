@@ -98,7 +98,7 @@ func (s *Store) insertUser(ctx context.Context, merchantID, email string, passwo
 		return nil, errors.New("no password hash")
 	}
 	u.PasswordHash = append([]byte(nil), passwordHash...)
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		u.CreatedAt = s.txNow(ctx)
 		q := `INSERT INTO users (id, merchant_id, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`
 		if keepExisting {
@@ -125,7 +125,7 @@ func (s *Store) insertUser(ctx context.Context, merchantID, email string, passwo
 // Disabling a disabled user changes nothing; an unknown email is ErrNotFound.
 func (s *Store) DisableUser(ctx context.Context, email string) error {
 	email = NormalizeEmail(email)
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = TRUE WHERE email = ?`, email)
 		if err != nil {
 			return err
@@ -172,7 +172,7 @@ func (s *Store) LoginFailed(ctx context.Context, userID string, max int, lockFor
 		return nil, fmt.Errorf("login failed %s: max %d and lockFor %s must be positive", userID, max, lockFor)
 	}
 	var u *User
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		var err error
 		if u, err = loadUser(ctx, tx, "id = ?", userID); err != nil {
 			return err
@@ -202,7 +202,7 @@ func (s *Store) LoginFailed(ctx context.Context, userID string, max int, lockFor
 // or locked by a concurrent failure, since the caller read it is refused with
 // user_disabled or user_locked and nothing is changed.
 func (s *Store) LoginSucceeded(ctx context.Context, userID string) error {
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		u, err := loadUser(ctx, tx, "id = ?", userID)
 		if err != nil {
 			return err
@@ -259,7 +259,7 @@ func loadUser(ctx context.Context, q querier, where string, args ...any) (*User,
 // EndSessions ends every dashboard session of the user issued until now: logout does it,
 // so a session cookie copied from the browser is worthless afterwards.
 func (s *Store) EndSessions(ctx context.Context, userID string) error {
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET sessions_end_at = ? WHERE id = ?`, s.txNow(ctx).UnixMilli(), userID)
 		if err != nil {
 			return err
@@ -295,7 +295,7 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	}
 	e.ID = newAuditID()
 	e.Email = NormalizeEmail(e.Email)
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, merchant_id, user_id, email, ip, action,
 			order_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.ID, e.MerchantID, e.UserID, e.Email, e.IP, e.Action, e.OrderID, e.Detail, formatTime(s.txNow(ctx)))

@@ -92,7 +92,7 @@ func (s *Store) AddDeclines(ctx context.Context, merchantID string, keys []strin
 	if len(keys) == 0 {
 		return nil
 	}
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		return addDeclines(ctx, tx, merchantID, keys, at)
 	})
 	if err != nil {
@@ -102,7 +102,7 @@ func (s *Store) AddDeclines(ctx context.Context, merchantID string, keys []strin
 }
 
 // addDeclines inserts a decline row per key, inside a write.
-func addDeclines(ctx context.Context, tx *sql.Tx, merchantID string, keys []string, at time.Time) error {
+func addDeclines(ctx context.Context, tx dbTx, merchantID string, keys []string, at time.Time) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -120,7 +120,7 @@ func addDeclines(ctx context.Context, tx *sql.Tx, merchantID string, keys []stri
 
 // countAttemptDecline counts the ended attempt a as a decline against the keys it was
 // started with, inside the write that ended it.
-func countAttemptDecline(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt, at time.Time) error {
+func countAttemptDecline(ctx context.Context, tx dbTx, o *Order, a *Attempt, at time.Time) error {
 	if err := addDeclines(ctx, tx, o.MerchantID, a.DeclineKeys, at); err != nil {
 		return fmt.Errorf("count decline: %w", err)
 	}
@@ -128,7 +128,7 @@ func countAttemptDecline(ctx context.Context, tx *sql.Tx, o *Order, a *Attempt, 
 }
 
 // purgeDeclines deletes the declines that have left the window at now, inside a write.
-func purgeDeclines(ctx context.Context, tx *sql.Tx, now time.Time) error {
+func purgeDeclines(ctx context.Context, tx dbTx, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM velocity_declines WHERE declined_at <= ?`,
 		formatTime(now.Add(-DeclineWindow)))
 	return err

@@ -97,7 +97,7 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, opt EnqueueOptions) (queu
 	if !fresh {
 		return 0, false, nil
 	}
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		queued, more = 0, false
 		now := formatTime(s.txNow(ctx))
 		var last int64
@@ -203,64 +203,79 @@ func (s *Store) ClaimDeliveries(ctx context.Context, opt ClaimOptions) ([]Claime
 		return nil, nil
 	}
 	var out []ClaimedDelivery
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		out = out[:0]
 		now := s.txNow(ctx)
 		nowS, until := formatTime(now), formatTime(now.Add(opt.Lease))
-		// PostgreSQL: rows another instance is claiming right now are skipped, not waited
-		// for (the UPDATE below checks the lease again either way).
-		skipLocked := ""
-		if lockRows(ctx) {
-			skipLocked = " FOR UPDATE OF d SKIP LOCKED"
-		}
 		for _, m := range opt.Merchants {
 			free := min(opt.PerMerchant-opt.Busy[m], opt.Limit-len(out))
 			if free <= 0 {
 				continue
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT d.event_id, d.attempts, d.deadline, e.order_id, e.type, e.payload, e.created_at
-				FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-				WHERE d.merchant_id = ? AND d.state = 'pending' AND d.next_try_at <= ? AND d.claimed_until <= ?
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-					WHERE p.order_id = d.order_id AND p.state = 'pending' AND p.event_seq < d.event_seq)
-				ORDER BY d.next_try_at, d.event_seq LIMIT ?`+skipLocked, m, nowS, nowS, free)
+			got, err := claimDue(ctx, tx, m, nowS, until, `d.merchant_id = ?`, m, free)
 			if err != nil {
 				return fmt.Errorf("due deliveries of %s: %w", m, err)
 			}
-			var due []ClaimedDelivery
-			err = scanRows(rows, func(r *sql.Rows) error {
-				c := ClaimedDelivery{Event: Event{MerchantID: m}, token: randomHex(16)}
-				var deadline, created, payload string
-				if err := r.Scan(&c.Event.ID, &c.Attempts, &deadline, &c.Event.OrderID, &c.Event.Type, &payload, &created); err != nil {
-					return err
-				}
-				c.Event.Payload = []byte(payload)
-				var err error
-				if c.Deadline, err = parseTime(deadline); err != nil {
-					return err
-				}
-				c.Event.CreatedAt, err = parseTime(created)
-				due = append(due, c)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("due deliveries of %s: %w", m, err)
-			}
-			for _, c := range due {
-				res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET claimed_until = ?, claim_token = ?, updated_at = ?
-					WHERE event_id = ? AND state = 'pending' AND claimed_until <= ?`, until, c.token, nowS, c.Event.ID, nowS)
-				if err != nil {
-					return fmt.Errorf("claim delivery of %s: %w", c.Event.ID, err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					out = append(out, c)
-				}
-			}
+			out = append(out, got...)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// claimDue claims, in tx, up to limit deliveries of merchant m that match where (with
+// its one argument arg) and are due at nowS: pending, next_try_at passed, no live lease,
+// and each the first pending event of its order, so that an order's events go out one
+// after the other. Each is leased until until; the claim's UPDATE checks the lease again.
+func claimDue(ctx context.Context, tx dbTx, m, nowS, until, where string, arg any, limit int) ([]ClaimedDelivery, error) {
+	// PostgreSQL: rows another instance is claiming right now are skipped, not waited
+	// for (the UPDATE below checks the lease again either way). A skipped row is still
+	// pending, so the events after it in its order are held back by the NOT EXISTS.
+	skipLocked := ""
+	if lockRows(ctx) {
+		skipLocked = " FOR UPDATE OF d SKIP LOCKED"
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT d.event_id, d.attempts, d.deadline, e.order_id, e.type, e.payload, e.created_at
+		FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+		WHERE `+where+` AND d.state = 'pending' AND d.next_try_at <= ? AND d.claimed_until <= ?
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+			WHERE p.order_id = d.order_id AND p.state = 'pending' AND p.event_seq < d.event_seq)
+		ORDER BY d.next_try_at, d.event_seq LIMIT ?`+skipLocked, arg, nowS, nowS, limit)
+	if err != nil {
+		return nil, err
+	}
+	var due []ClaimedDelivery
+	err = scanRows(rows, func(r *sql.Rows) error {
+		c := ClaimedDelivery{Event: Event{MerchantID: m}, token: randomHex(16)}
+		var deadline, created, payload string
+		if err := r.Scan(&c.Event.ID, &c.Attempts, &deadline, &c.Event.OrderID, &c.Event.Type, &payload, &created); err != nil {
+			return err
+		}
+		c.Event.Payload = []byte(payload)
+		var err error
+		if c.Deadline, err = parseTime(deadline); err != nil {
+			return err
+		}
+		c.Event.CreatedAt, err = parseTime(created)
+		due = append(due, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []ClaimedDelivery
+	for _, c := range due {
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET claimed_until = ?, claim_token = ?, updated_at = ?
+			WHERE event_id = ? AND state = 'pending' AND claimed_until <= ?`, until, c.token, nowS, c.Event.ID, nowS)
+		if err != nil {
+			return nil, fmt.Errorf("claim delivery of %s: %w", c.Event.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }
@@ -281,50 +296,9 @@ type TryResult struct {
 // outlived it and another claim took the delivery) still logs its try, which did happen,
 // but leaves the delivery to the claim that holds it; kept reports which.
 func (s *Store) RecordTry(ctx context.Context, c *ClaimedDelivery, r TryResult) (kept bool, err error) {
-	err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		now := formatTime(s.txNow(ctx))
-		var attempts int
-		var token string
-		err := tx.QueryRowContext(ctx, "SELECT attempts, claim_token FROM webhook_deliveries WHERE event_id = ?",
-			c.Event.ID).Scan(&attempts, &token)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		attempts++
-		var next any
-		state, lastErr := DeliveryPending, r.Error
-		switch {
-		case r.Delivered:
-			state, lastErr = DeliveryDelivered, ""
-		case r.NextTryAt.IsZero():
-			state = DeliveryFailed
-		default:
-			next = formatTime(r.NextTryAt)
-		}
-		kept = token == c.token
-		if kept {
-			var delivered any
-			if r.Delivered {
-				delivered = now
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = ?, state = ?,
-				next_try_at = coalesce(?, next_try_at), last_error = ?, claimed_until = ?, claim_token = '',
-				updated_at = ?, delivered_at = coalesce(?, delivered_at) WHERE event_id = ?`,
-				attempts, state, next, lastErr, unclaimed, now, delivered, c.Event.ID)
-		} else {
-			_, err = tx.ExecContext(ctx, "UPDATE webhook_deliveries SET attempts = ?, updated_at = ? WHERE event_id = ?",
-				attempts, now, c.Event.ID)
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO webhook_tries
-			(event_id, attempt, started_at, duration_ms, http_status, error, response, next_try_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Event.ID, attempts, formatTime(r.StartedAt), r.Duration.Milliseconds(), r.HTTPStatus, r.Error, r.Response, next)
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
+		var err error
+		kept, err = s.recordTry(ctx, tx, c, r)
 		return err
 	})
 	if err != nil {
@@ -333,12 +307,90 @@ func (s *Store) RecordTry(ctx context.Context, c *ClaimedDelivery, r TryResult) 
 	return kept, nil
 }
 
+// RecordTryAndClaimNext is RecordTry, and when the try delivered c on a lease still held,
+// it also claims, in the same transaction and until lease from now, the delivery the
+// ordering rule held back behind c: the next pending event of c's order, if it is due now
+// and nobody holds it. next is nil when there is none. The caller makes that try next, in
+// the slot c held: the events of an order then go out one after the other at one write per
+// try instead of two (a claim, then the try's record).
+func (s *Store) RecordTryAndClaimNext(ctx context.Context, c *ClaimedDelivery, r TryResult, lease time.Duration) (kept bool, next *ClaimedDelivery, err error) {
+	err = s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
+		next = nil
+		var err error
+		if kept, err = s.recordTry(ctx, tx, c, r); err != nil || !kept || !r.Delivered {
+			return err
+		}
+		now := s.txNow(ctx)
+		got, err := claimDue(ctx, tx, c.Event.MerchantID, formatTime(now), formatTime(now.Add(lease)),
+			`d.order_id = ?`, c.Event.OrderID, 1)
+		if err != nil {
+			return fmt.Errorf("claim the next delivery of order %s: %w", c.Event.OrderID, err)
+		}
+		if len(got) == 1 {
+			next = &got[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return false, nil, fmt.Errorf("record try of %s: %w", c.Event.ID, err)
+	}
+	return kept, next, nil
+}
+
+// recordTry logs a try of c in tx and moves its delivery on (see RecordTry).
+func (s *Store) recordTry(ctx context.Context, tx dbTx, c *ClaimedDelivery, r TryResult) (kept bool, err error) {
+	now := formatTime(s.txNow(ctx))
+	var attempts int
+	var token string
+	err = tx.QueryRowContext(ctx, "SELECT attempts, claim_token FROM webhook_deliveries WHERE event_id = ?",
+		c.Event.ID).Scan(&attempts, &token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, err
+	}
+	attempts++
+	var next any
+	state, lastErr := DeliveryPending, r.Error
+	switch {
+	case r.Delivered:
+		state, lastErr = DeliveryDelivered, ""
+	case r.NextTryAt.IsZero():
+		state = DeliveryFailed
+	default:
+		next = formatTime(r.NextTryAt)
+	}
+	kept = token == c.token
+	if kept {
+		var delivered any
+		if r.Delivered {
+			delivered = now
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = ?, state = ?,
+			next_try_at = coalesce(?, next_try_at), last_error = ?, claimed_until = ?, claim_token = '',
+			updated_at = ?, delivered_at = coalesce(?, delivered_at) WHERE event_id = ?`,
+			attempts, state, next, lastErr, unclaimed, now, delivered, c.Event.ID)
+	} else {
+		_, err = tx.ExecContext(ctx, "UPDATE webhook_deliveries SET attempts = ?, updated_at = ? WHERE event_id = ?",
+			attempts, now, c.Event.ID)
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO webhook_tries
+		(event_id, attempt, started_at, duration_ms, http_status, error, response, next_try_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Event.ID, attempts, formatTime(r.StartedAt), r.Duration.Milliseconds(), r.HTTPStatus, r.Error, r.Response, next)
+	return kept, err
+}
+
 // Redeliver asks for a new try of one of the merchant's events as soon as a worker is
 // free. A pending delivery is tried now, within its retry window; a delivered or failed
 // one (or an event never queued) gets one more try. A delivery in flight is left to its
 // try. Asking twice asks for the same thing, so the request is naturally idempotent.
 func (s *Store) Redeliver(ctx context.Context, merchantID, eventID string) (*EventDelivery, error) {
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
 		now := formatTime(s.txNow(ctx))
 		var seq int64
 		var orderID string
@@ -390,7 +442,7 @@ func (s *Store) ListEventDeliveries(ctx context.Context, merchantID string, f Ev
 	limit = min(limit, MaxListLimit)
 	var page []EventDelivery
 	hasMore := false
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		where, args := []string{"e.merchant_id = ?"}, []any{merchantID}
 		if f.OrderID != "" {
 			where, args = append(where, "e.order_id = ?"), append(args, f.OrderID)
@@ -443,7 +495,7 @@ func (s *Store) ListEventDeliveries(ctx context.Context, merchantID string, f Ev
 func (s *Store) GetEventDelivery(ctx context.Context, merchantID, eventID string) (*EventDelivery, []DeliveryTry, error) {
 	var ev *EventDelivery
 	var tries []DeliveryTry
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(ctx context.Context, tx querier) error {
 		var err error
 		ev, err = scanEventDelivery(tx.QueryRowContext(ctx, "SELECT "+eventDeliveryColumns+` FROM events e
 			LEFT JOIN webhook_deliveries d ON d.event_id = e.id WHERE e.id = ? AND e.merchant_id = ?`, eventID, merchantID))

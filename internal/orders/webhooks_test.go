@@ -228,3 +228,64 @@ func TestListEventDeliveriesPages(t *testing.T) {
 	_, _, err = f.store.ListEventDeliveries(ctx, merchantID, orders.EventFilter{StartingAfter: "evt_nope"})
 	assert.ErrorIs(t, err, &orders.Error{Code: orders.CodeInvalidCursor})
 }
+
+// A delivered try's record claims the order's next event in the same transaction; a
+// failed try, a lost lease or a next event another claim holds claim nothing.
+func TestRecordTryAndClaimNext(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.newOrder(t, "A")
+	_, err := f.store.CancelOrder(ctx, o.ID, "buyer left")
+	require.NoError(t, err)
+	other := f.newOrder(t, "B")
+	f.enqueue(t, merchantID)
+	first := f.claim(t, merchantID)
+	require.Len(t, first, 2)
+	require.Equal(t, o.ID, first[0].Event.OrderID)
+
+	// A failed try: order.canceled still waits behind order.created.
+	kept, next, err := f.store.RecordTryAndClaimNext(ctx, &first[0], orders.TryResult{StartedAt: f.clock.Now(),
+		HTTPStatus: 500, Error: "HTTP 500", NextTryAt: f.clock.Now().Add(30 * time.Second)}, lease)
+	require.NoError(t, err)
+	assert.True(t, kept)
+	assert.Nil(t, next)
+	f.clock.Advance(30 * time.Second)
+	again := f.claim(t, merchantID)
+	require.Equal(t, []string{first[0].Event.ID}, claimedIDs(again))
+
+	// Delivered: the record holds the lease of order.canceled, and no claim gets it.
+	kept, next, err = f.store.RecordTryAndClaimNext(ctx, &again[0], orders.TryResult{StartedAt: f.clock.Now(),
+		HTTPStatus: 200, Delivered: true}, lease)
+	require.NoError(t, err)
+	assert.True(t, kept)
+	require.NotNil(t, next)
+	assert.Equal(t, orders.EventOrderCanceled, next.Event.Type)
+	assert.Equal(t, o.ID, next.Event.OrderID)
+	assert.Equal(t, 0, next.Attempts)
+	assert.Empty(t, f.claim(t, merchantID), "leased by the record")
+	f.clock.Advance(lease)
+	relet := f.claim(t, merchantID)
+	require.ElementsMatch(t, []string{next.Event.ID, first[1].Event.ID}, claimedIDs(relet), "a lease like a claim's: it runs out")
+	if relet[0].Event.ID != next.Event.ID {
+		relet[0], relet[1] = relet[1], relet[0]
+	}
+	kept, last, err := f.store.RecordTryAndClaimNext(ctx, next, orders.TryResult{StartedAt: f.clock.Now(), HTTPStatus: 200, Delivered: true}, lease)
+	require.NoError(t, err)
+	assert.False(t, kept, "the lease was lost: the try is logged, the delivery left to the new claim")
+	assert.Nil(t, last)
+	kept, last, err = f.store.RecordTryAndClaimNext(ctx, &relet[0], orders.TryResult{StartedAt: f.clock.Now(), HTTPStatus: 200, Delivered: true}, lease)
+	require.NoError(t, err)
+	assert.True(t, kept)
+	assert.Nil(t, last, "the order has no more events")
+	ev, tries, err := f.store.GetEventDelivery(ctx, merchantID, next.Event.ID)
+	require.NoError(t, err)
+	assert.Equal(t, orders.DeliveryDelivered, ev.Delivery.State)
+	assert.Len(t, tries, 2)
+
+	// The other order's delivery, claimed and never tried, is untouched.
+	ev, _, err = f.store.GetEventDelivery(ctx, merchantID, first[1].Event.ID)
+	require.NoError(t, err)
+	assert.Equal(t, other.ID, ev.OrderID)
+	assert.Equal(t, orders.DeliveryPending, ev.Delivery.State)
+	assert.Equal(t, 0, ev.Delivery.Attempts)
+}

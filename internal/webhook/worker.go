@@ -158,7 +158,7 @@ func (w *Worker) Run(ctx context.Context) {
 			w.opts.Log.Warn("webhook claim", "err", err)
 		}
 		for _, c := range claimed {
-			wg.Go(func() { w.deliver(ctx, &c) })
+			wg.Go(func() { w.deliverAll(ctx, &c) })
 		}
 		select {
 		case <-ctx.Done():
@@ -237,9 +237,24 @@ func (w *Worker) done(c *orders.ClaimedDelivery) {
 	}
 }
 
+// deliverAll makes the try of c, then those of the later events of c's order that its
+// record claimed (see orders.RecordTryAndClaimNext), one after the other in c's slot.
+func (w *Worker) deliverAll(ctx context.Context, c *orders.ClaimedDelivery) {
+	defer w.done(c)
+	for next := c; next != nil; {
+		next = w.try(ctx, next, true)
+	}
+}
+
 // deliver makes one try of c and records it.
 func (w *Worker) deliver(ctx context.Context, c *orders.ClaimedDelivery) {
 	defer w.done(c)
+	w.try(ctx, c, false)
+}
+
+// try makes one try of c and records it. With claimNext, the record also claims the next
+// due delivery of c's order when this one was delivered, and try returns it.
+func (w *Worker) try(ctx context.Context, c *orders.ClaimedDelivery, claimNext bool) (next *orders.ClaimedDelivery) {
 	ep := w.opts.Endpoints[c.Event.MerchantID]
 	start := w.opts.Now()
 	res := orders.TryResult{StartedAt: start}
@@ -251,7 +266,7 @@ func (w *Worker) deliver(ctx context.Context, c *orders.ClaimedDelivery) {
 		res.HTTPStatus, res.Response, retryAfter = a.status, a.excerpt, a.retryAfter
 	}
 	if ctx.Err() != nil {
-		return // stopped mid-try: left to the lease, as after a crash
+		return nil // stopped mid-try: left to the lease, as after a crash
 	}
 	res.Duration = w.opts.Now().Sub(start)
 	if err != nil {
@@ -264,13 +279,19 @@ func (w *Worker) deliver(ctx context.Context, c *orders.ClaimedDelivery) {
 	if !res.Delivered {
 		res.NextTryAt = w.nextTry(c, retryAfter)
 	}
-	if _, err := w.opts.Store.RecordTry(ctx, c, res); err != nil {
+	if claimNext {
+		_, next, err = w.opts.Store.RecordTryAndClaimNext(ctx, c, res, w.opts.Lease)
+	} else {
+		_, err = w.opts.Store.RecordTry(ctx, c, res)
+	}
+	if err != nil {
 		w.opts.Log.Warn("webhook record try", "event", c.Event.ID, "err", err)
 	}
 	if !res.Delivered && res.NextTryAt.IsZero() {
 		w.opts.Log.Warn("webhook delivery failed for good", "event", c.Event.ID, "merchant", c.Event.MerchantID,
 			"tries", c.Attempts+1, "err", res.Error)
 	}
+	return next
 }
 
 // nextTry is when the retry after this failed try is due, or zero when none is left:

@@ -309,3 +309,43 @@ func TestRunDeliversUntilStopped(t *testing.T) {
 	stop()
 	<-done
 }
+
+// Run makes the tries of an order's events one after the other, each later one claimed
+// by the record of the try before it: after the queueing and the first claim, one write
+// per try (a claim and a record each before).
+func TestRunChainsTheEventsOfAnOrder(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rc := newReceiver(t, nil)
+	o := e.order(t, "shop", "A")
+	_, err := e.store.CancelOrder(ctx, o.ID, "buyer left")
+	require.NoError(t, err)
+	w := e.worker(t, map[string]webhook.Endpoint{"shop": rc.endpoint(t)}, func(o *webhook.Options) {
+		o.PollInterval = time.Hour // only the first round and the slot given back wake Run
+	})
+	writes := e.store.Stats().Writes.Load()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(runCtx) }()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		page, _, err := e.store.ListEventDeliveries(ctx, "shop", orders.EventFilter{Delivery: orders.DeliveryDelivered})
+		require.NoError(t, err)
+		if len(page) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 events delivered", len(page))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	<-done
+
+	var types []any
+	for _, d := range rc.deliveries() {
+		types = append(types, d.event(t)["type"])
+	}
+	assert.Equal(t, []any{orders.EventOrderCreated, orders.EventOrderCanceled}, types)
+	assert.Equal(t, int64(4), e.store.Stats().Writes.Load()-writes,
+		"the queueing, the claim of order.created, its record claiming order.canceled, and that one's record")
+}
