@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -160,7 +161,8 @@ func TestSlowReceiverDoesNotDelayOthers(t *testing.T) {
 		e.order(t, "shop", ref)
 	}
 	e.order(t, "other", "B1")
-	w := e.worker(t, map[string]webhook.Endpoint{"shop": slow.endpoint(t), "other": fast.endpoint(t)})
+	w := e.worker(t, map[string]webhook.Endpoint{"shop": slow.endpoint(t), "other": fast.endpoint(t)},
+		func(o *webhook.Options) { o.Workers = 4 }) // so that the slow merchant's share (2) is below its 5 events
 
 	done := make(chan int)
 	go func() {
@@ -178,6 +180,40 @@ func TestSlowReceiverDoesNotDelayOthers(t *testing.T) {
 	close(release)
 	assert.Equal(t, 3, <-done, "two of the slow merchant's (its share of 4 workers) and the other's")
 	assert.Len(t, slow.deliveries(), 2)
+}
+
+// By default a merchant's receiver gets up to 16 tries at once (its share of 32): a
+// receiver that answers in 100 ms then gets about 160 events a second from each process.
+func TestDefaultConcurrencyPerMerchant(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 32)
+	slow := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	for i := range 20 {
+		e.order(t, "shop", fmt.Sprintf("C%d", i))
+	}
+	w := e.worker(t, map[string]webhook.Endpoint{"shop": slow.endpoint(t)})
+	done := make(chan int)
+	go func() {
+		n, _ := w.RunOnce(context.Background())
+		done <- n
+	}()
+	for i := range 16 {
+		select {
+		case <-arrived:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d tries in flight at once", i)
+		}
+	}
+	close(release) // all 16 were hanging at once
+	assert.Equal(t, 16, <-done, "one pass claims the merchant's share of the workers")
+	assert.Len(t, slow.deliveries(), 16)
 }
 
 func TestRedirectNotFollowed(t *testing.T) {
