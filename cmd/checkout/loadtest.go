@@ -68,6 +68,8 @@ type loadOptions struct {
 	targets         []*url.URL // -target parsed: one or more checkouts
 	pidList         string     // -pid as given
 	pids            procs      // -pid parsed
+	metricsList     string     // -metrics as given
+	metrics         []string   // -metrics parsed, or the started demo's
 	json            bool
 	keep            bool
 }
@@ -115,6 +117,7 @@ func parseLoadFlags(args []string, stderr io.Writer) (loadOptions, bool, error) 
 	fs.IntVar(&o.baselineWorkers, "baseline-workers", 0, "baseline concurrency (default: -workers in closed mode, the peak flows in flight in open mode)")
 	fs.StringVar(&o.target, "target", "", "a running checkout in demo mode, e.g. http://127.0.0.1:8080, or several sharing one database, comma-separated: each flow sends its requests to them in turn (loopback only; default: start one)")
 	fs.StringVar(&o.pidList, "pid", "", "with -target: the server's process id, for its CPU and memory (Linux); several comma-separated are summed")
+	fs.StringVar(&o.metricsList, "metrics", "", "with -target: the servers' /metrics URLs, comma-separated; the harness then waits after the window until their webhook deliveries are made and reports the CPU per flow with them (default: the started demo's)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.keep, "keep", false, "keep the started demo's directory (database and server.log) and print its path")
 	fs.Usage = func() {
@@ -170,6 +173,12 @@ func (o *loadOptions) check() error {
 		return errors.New("loadtest: -pid needs -target (without -target the harness knows its own server's pid)")
 	}
 	o.pids = pids
+	if o.metrics, err = parseMetricsURLs(o.metricsList); err != nil {
+		return err
+	}
+	if len(o.metrics) > 0 && o.target == "" {
+		return errors.New("loadtest: -metrics needs -target (the harness knows its own demo's)")
+	}
 	if o.target != "" {
 		us, err := parseTargets(o.target)
 		if err != nil {
@@ -234,7 +243,7 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 			defer os.RemoveAll(dir)
 		}
 		var target string
-		demo, target, err = startDemo(ctx, dir)
+		demo, target, o.metrics, err = startDemo(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -274,10 +283,16 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 	pay := newPayTarget(tgt, client, expYear, runID)
 	flow := pay.flow(realClock{})
 
+	// The CPU with the webhooks counts from before the warm-up: the warm-up's deliveries
+	// may run into the window.
+	cpuStart, cpuStartErr := pids.cpu()
+	warmOK := 0
 	if o.warmup > 0 {
-		if _, err := runPhase(ctx, o, o.warmup, flow, newRecorder(flowStepNames)); err != nil {
+		warm := newRecorder(flowStepNames)
+		if _, err := runPhase(ctx, o, o.warmup, flow, warm); err != nil {
 			return nil, err
 		}
+		warmOK = warm.snapshot().ok
 	}
 
 	rec := newRecorder(flowStepNames)
@@ -297,6 +312,20 @@ func loadtest(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport
 		rep.Harness.CPUMsPerFlow = perFlow(self1-self0, rep.OK)
 	}
 	rep.Server.setMemory(pids.memory())
+	if len(o.metrics) > 0 && cpuStartErr == nil && cpuErr1 == nil {
+		settled, err := settleWebhooks(ctx, client, o.metrics, settleLimit)
+		cpu2, cpuErr2 := pids.cpu()
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("loadtest: interrupted: %w", ctx.Err())
+		case err != nil:
+			rep.Server.WebhooksError = err.Error()
+		case cpuErr2 == nil:
+			rep.Server.WithWebhooksCPUMsPerFlow = perFlow(cpu2-cpuStart, warmOK+rep.OK)
+			s := settled.Seconds()
+			rep.Server.WebhooksSettledSeconds = &s
+		}
+	}
 	// The checkout is done: stop it before the baseline so the two do not share the CPU.
 	if demo != nil {
 		demo.stop()
@@ -359,10 +388,10 @@ func runPhase(ctx context.Context, o loadOptions, window time.Duration, flow flo
 
 // startDemo starts `checkout demo` from this very binary on free loopback ports with a
 // database in dir, and waits until its /healthz answers.
-func startDemo(ctx context.Context, dir string) (*childProcess, string, error) {
+func startDemo(ctx context.Context, dir string) (*childProcess, string, []string, error) {
 	addrs, err := freeLoopbackAddrs(4)
 	if err != nil {
-		return nil, "", fmt.Errorf("loadtest: %w", err)
+		return nil, "", nil, fmt.Errorf("loadtest: %w", err)
 	}
 	env := []string{
 		"CHECKOUT_ADDR=" + addrs[0],
@@ -373,12 +402,12 @@ func startDemo(ctx context.Context, dir string) (*childProcess, string, error) {
 	}
 	c, err := startChild([]string{"demo"}, env, filepath.Join(dir, "server.log"))
 	if err != nil {
-		return nil, "", fmt.Errorf("loadtest: start the demo: %w", err)
+		return nil, "", nil, fmt.Errorf("loadtest: start the demo: %w", err)
 	}
 	target := "http://" + addrs[0]
 	if err := c.waitHTTP(ctx, target+"/healthz", serverStartTimeout); err != nil {
 		c.stop()
-		return nil, "", fmt.Errorf("loadtest: the demo did not start: %w%s", err, c.logTail())
+		return nil, "", nil, fmt.Errorf("loadtest: the demo did not start: %w%s", err, c.logTail())
 	}
-	return c, target, nil
+	return c, target, []string{"http://" + addrs[3] + "/metrics"}, nil
 }

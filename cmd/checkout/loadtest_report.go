@@ -59,6 +59,13 @@ type procStats struct {
 	RSSBytes     *int64      `json:"rss_bytes,omitempty"`
 	PeakRSSBytes *int64      `json:"peak_rss_bytes,omitempty"`
 	Processes    []pidMemory `json:"processes,omitempty"`
+	// WithWebhooksCPUMsPerFlow is the CPU from before the warm-up until the webhook
+	// deliveries the payments caused were made, per payment of the warm-up and the
+	// window; WebhooksSettledSeconds is how long after the window that was. Only for the
+	// servers, with their /metrics; WebhooksError says why the figure is missing.
+	WithWebhooksCPUMsPerFlow *float64 `json:"with_webhooks_cpu_ms_per_flow,omitempty"`
+	WebhooksSettledSeconds   *float64 `json:"webhooks_settled_seconds,omitempty"`
+	WebhooksError            string   `json:"webhooks_error,omitempty"`
 }
 
 // setMemory fills the memory figures from a reading; nil leaves them unknown.
@@ -131,6 +138,13 @@ func (r *loadReport) writeText(w io.Writer) {
 		fmt.Fprintf(w, "abandoned: %d flows were still running %s after the hard stop\n", r.Abandoned, abandonAfter)
 	}
 	fmt.Fprintln(w, "server:", r.Server.text())
+	switch p := r.Server; {
+	case p.WithWebhooksCPUMsPerFlow != nil && p.WebhooksSettledSeconds != nil:
+		fmt.Fprintf(w, "server with its webhooks: cpu %.2f ms/flow (from the warm-up until the deliveries were made, %.1fs after the window)\n",
+			*p.WithWebhooksCPUMsPerFlow, *p.WebhooksSettledSeconds)
+	case p.WebhooksError != "":
+		fmt.Fprintln(w, "server with its webhooks: n/a:", p.WebhooksError)
+	}
 	fmt.Fprintln(w, "harness:", r.Harness.text())
 	if b := r.Baseline; b != nil {
 		ratio := "n/a"

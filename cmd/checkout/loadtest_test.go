@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 }
 
 // startDemoInProcess runs demo mode in this process on free ports, as TestDemoMode does.
-func startDemoInProcess(t *testing.T) (*running, string) {
+func startDemoInProcess(t *testing.T) (*running, string, string) {
 	t.Helper()
 	addrs := freeAddrs(t, 4)
 	r := startRun(t, map[string]string{
@@ -66,13 +66,13 @@ func startDemoInProcess(t *testing.T) (*running, string) {
 	})
 	u := "http://" + addrs[0]
 	r.waitHealthy(t, u, "Sandbox test card")
-	return r, u
+	return r, u, "http://" + addrs[3] + "/metrics"
 }
 
 var reportHead = regexp.MustCompile(`(?m)^mode closed  workers 2  duration 1\.5s  flows (\d+) ok (\d+) errors 0$`)
 
 func TestLoadtestAgainstRunningDemo(t *testing.T) {
-	r, target := startDemoInProcess(t)
+	r, target, metricsURL := startDemoInProcess(t)
 
 	// Hold mode first: 20 checkouts held open at once, each with its own connection, then
 	// finished and paid (each flow's status step checks "paid"). The checkout closes each
@@ -134,6 +134,26 @@ func TestLoadtestAgainstRunningDemo(t *testing.T) {
 		}
 		assert.Nil(t, rep.Baseline)
 		assert.NotContains(t, out, demoCard)
+	})
+	// With the demo's /metrics the harness waits for the webhooks the payments caused and
+	// counts their CPU too: never less than the window's, whose work it includes.
+	t.Run("with webhooks", func(t *testing.T) {
+		out, _, err := runCmd(t, nil, "loadtest", "-target", target, "-pid", strconv.Itoa(os.Getpid()), "-metrics", metricsURL,
+			"-mode", "closed", "-workers", "2", "-duration", "500ms", "-warmup", "200ms", "-baseline", "0", "-json")
+		require.NoError(t, err)
+		var rep loadReport
+		require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+		require.Positive(t, rep.OK)
+		assert.Empty(t, rep.Server.WebhooksError)
+		require.NotNil(t, rep.Server.WebhooksSettledSeconds, out)
+		assert.GreaterOrEqual(t, *rep.Server.WebhooksSettledSeconds, 0.0)
+		if runtime.GOOS == "linux" {
+			require.NotNil(t, rep.Server.WithWebhooksCPUMsPerFlow, out)
+			assert.Positive(t, *rep.Server.WithWebhooksCPUMsPerFlow)
+		}
+		pending, err := readGauge(t.Context(), http.DefaultClient, metricsURL, pendingGauge)
+		require.NoError(t, err)
+		assert.Zero(t, pending, "nothing was left to deliver when the harness was done")
 	})
 	t.Run("closed", func(t *testing.T) {
 		// The demo runs in this process, so -pid is this process: its CPU and memory are read.
@@ -263,6 +283,8 @@ func TestLoadtestStartsItsOwnDemo(t *testing.T) {
 	assert.Regexp(t, `(?m)^baseline: echo hello-world [1-9]\d* req/s \(2 concurrent, 300ms, 0 errors\); checkout [1-9]\d* req/s \(ratio \d+\.\d{3}\)$`, out)
 	if runtime.GOOS == "linux" {
 		assert.Regexp(t, `(?m)^server: cpu \d+\.\d\d ms/flow, rss \d+\.\d MiB`, out)
+		// The demo delivers its webhooks to the storefront: the harness waited for them.
+		assert.Regexp(t, `(?m)^server with its webhooks: cpu \d+\.\d\d ms/flow \(from the warm-up until the deliveries were made, \d+\.\ds after the window\)$`, out)
 	}
 	assert.NotContains(t, out, demoCard)
 }
@@ -306,8 +328,10 @@ func TestLoadtestFlagErrors(t *testing.T) {
 		"-pid 42,x":                         "want process ids, comma-separated",
 		"-target http://127.0.0.1:1 -pid 0": "want process ids, comma-separated",
 		"-target http://127.0.0.1:1,":       "an empty entry",
-		"-target http://127.0.0.1:1,http://127.0.0.1:1/": "listed twice",
-		"-target http://127.0.0.1:1,http://10.0.0.1:2":   "only loopback hosts",
+		"-target http://127.0.0.1:1,http://127.0.0.1:1/":                "listed twice",
+		"-target http://127.0.0.1:1,http://10.0.0.1:2":                  "only loopback hosts",
+		"-metrics http://127.0.0.1:1/metrics":                           "-metrics needs -target",
+		"-target http://127.0.0.1:1 -metrics http://10.0.0.1:2/metrics": "want loopback /metrics URLs",
 	} {
 		_, _, err := runCmd(t, nil, append([]string{"loadtest"}, strings.Fields(args)...)...)
 		require.Error(t, err, args)
@@ -315,7 +339,7 @@ func TestLoadtestFlagErrors(t *testing.T) {
 	}
 	_, stderr, err := runCmd(t, nil, "loadtest", "-h")
 	require.NoError(t, err)
-	for _, flag := range []string{"-mode", "-workers", "-rate", "-max-inflight", "-open", "-duration", "-warmup", "-baseline", "-target", "-pid", "-json"} {
+	for _, flag := range []string{"-mode", "-workers", "-rate", "-max-inflight", "-open", "-duration", "-warmup", "-baseline", "-target", "-pid", "-metrics", "-json"} {
 		assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(flag)+`( |$)`, stderr, flag)
 	}
 	assert.NotContains(t, stderr, helloFlag, "the baseline's server is not a user-facing flag")
