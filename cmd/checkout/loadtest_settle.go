@@ -23,8 +23,9 @@ import (
 const pendingGauge = "checkout_webhook_outbox_pending"
 
 // settleQuiet is how long the gauges must stay at 0 before the work counts as done: the
-// worker queues new events once a second, so a gauge may read 0 while an event written
-// at the window's end waits to be queued.
+// worker queues new events on its poll (every 100 ms, or as a try ends), so a gauge may
+// read 0 while an event written at the window's end waits to be queued. A wide margin:
+// a server under -race or on a busy machine polls late.
 const settleQuiet = 1500 * time.Millisecond
 
 // settleLimit bounds the wait: past it the figure is left out, with the reason.

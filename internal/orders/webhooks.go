@@ -87,7 +87,7 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, opt EnqueueOptions) (queu
 	if opt.Limit <= 0 {
 		opt.Limit = 500
 	}
-	// A read first: the worker asks every second, and most times nothing is new, which
+	// A read first: the worker asks ten times a second, and most times nothing is new, which
 	// must not cost a write (and an fsync).
 	var fresh bool
 	if err := s.r.QueryRowContext(ctx, `SELECT coalesce((SELECT max(rowid) FROM events), 0) >

@@ -28,12 +28,15 @@ const (
 	// DefaultWorkers is the tries in flight per process: with a receiver that answers in
 	// 100 ms, one merchant's share (16) makes about 160 tries a second, some 50 payments'
 	// events. Each try in flight is a goroutine and a connection, little to hold.
-	DefaultWorkers      = 32
-	DefaultTimeout      = 10 * time.Second
-	DefaultWindow       = 72 * time.Hour
-	DefaultBaseBackoff  = 30 * time.Second
-	DefaultMaxBackoff   = time.Hour
-	DefaultPollInterval = time.Second
+	DefaultWorkers     = 32
+	DefaultTimeout     = 10 * time.Second
+	DefaultWindow      = 72 * time.Hour
+	DefaultBaseBackoff = 30 * time.Second
+	DefaultMaxBackoff  = time.Hour
+	// DefaultPollInterval: new events are queued and claimed every 100 ms, so that
+	// deliveries flow beside the payments instead of in a burst each second that the
+	// buyers' requests would queue behind.
+	DefaultPollInterval = 100 * time.Millisecond
 	// leaseMargin is how much longer than the request timeout a claim holds: the try is
 	// recorded well before another worker may take the delivery again.
 	leaseMargin = 50 * time.Second
