@@ -176,8 +176,8 @@ func (o *loadOptions) check() error {
 	if o.metrics, err = parseMetricsURLs(o.metricsList); err != nil {
 		return err
 	}
-	if len(o.metrics) > 0 && o.target == "" {
-		return errors.New("loadtest: -metrics needs -target (the harness knows its own demo's)")
+	if len(o.metrics) > 0 && (o.target == "" || len(o.pids) == 0) {
+		return errors.New("loadtest: -metrics needs -target and -pid (the harness knows its own demo's; the figure is the servers' CPU)")
 	}
 	if o.target != "" {
 		us, err := parseTargets(o.target)

@@ -328,10 +328,11 @@ func TestLoadtestFlagErrors(t *testing.T) {
 		"-pid 42,x":                         "want process ids, comma-separated",
 		"-target http://127.0.0.1:1 -pid 0": "want process ids, comma-separated",
 		"-target http://127.0.0.1:1,":       "an empty entry",
-		"-target http://127.0.0.1:1,http://127.0.0.1:1/":                "listed twice",
-		"-target http://127.0.0.1:1,http://10.0.0.1:2":                  "only loopback hosts",
-		"-metrics http://127.0.0.1:1/metrics":                           "-metrics needs -target",
-		"-target http://127.0.0.1:1 -metrics http://10.0.0.1:2/metrics": "want loopback /metrics URLs",
+		"-target http://127.0.0.1:1,http://127.0.0.1:1/":                       "listed twice",
+		"-target http://127.0.0.1:1,http://10.0.0.1:2":                         "only loopback hosts",
+		"-metrics http://127.0.0.1:1/metrics":                                  "-metrics needs -target and -pid",
+		"-target http://127.0.0.1:1 -metrics http://127.0.0.1:2/metrics":       "-metrics needs -target and -pid",
+		"-target http://127.0.0.1:1 -pid 1 -metrics http://10.0.0.1:2/metrics": "want loopback /metrics URLs",
 	} {
 		_, _, err := runCmd(t, nil, append([]string{"loadtest"}, strings.Fields(args)...)...)
 		require.Error(t, err, args)

@@ -54,8 +54,8 @@ type Config struct {
 	// X-Forwarded-For. Only behind a proxy that sets that header: otherwise the buyer
 	// could choose the IP we report.
 	TrustProxyHeaders bool
-	// WebhookPrivateNetworks lets webhook URLs be http and reach loopback and private
-	// addresses (the SSRF guard is otherwise on outside demo mode): for receivers on the
+	// WebhookPrivateNetworks turns the webhook address guard off as in demo mode: URLs may
+	// be http and reach any address (loopback, private, link-local): for receivers on the
 	// operator's own network. Only the operator's config sets webhook URLs.
 	WebhookPrivateNetworks bool
 	// MaxInFlight bounds the requests the checkout serves at once; past it they are

@@ -115,7 +115,8 @@ func (s *Store) runBatch(batch []*write) {
 // runAlone runs the only write of a batch in tx and commits it, or rolls tx back when the
 // write is refused.
 func (s *Store) runAlone(ctx context.Context, tx *writeTx, w *write) {
-	keep, result := outcome(s.callWrite(ctx, tx.conn, w.fn))
+	keep, result := outcome(s.callWrite(ctx, tx.ct, w.fn))
+	tx.ct.closeRows()
 	if !keep {
 		if err := tx.rollback(ctx); err != nil {
 			result = fmt.Errorf("%w: rollback: %w", ErrCommitFailed, err)
@@ -130,9 +131,48 @@ func (s *Store) runAlone(ctx context.Context, tx *writeTx, w *write) {
 }
 
 // writeTx is the committer's transaction: BEGIN IMMEDIATE on the write connection, held
-// until commit or rollback.
+// until commit or rollback. The writes run their statements on ct.
 type writeTx struct {
 	conn *sql.Conn
+	ct   *connTx
+}
+
+// connTx is a transaction run by hand on one pooled *sql.Conn (BEGIN, then COMMIT or
+// ROLLBACK): the committer's batches and the SQLite reads run their statements on it. It
+// keeps the rows it hands out, and closeRows closes them when a write or a read is over.
+// A *sql.Tx closes its open rows when it ends; a *sql.Conn does not, and its Close waits
+// for every one of them, so rows left open (an early return out of a rows loop) would
+// hang the committer, and every write after it, for good. A *sql.Row holds its rows until
+// Scan: every QueryRowContext must be scanned, as each one in this package is.
+type connTx struct {
+	conn *sql.Conn
+	rows []*sql.Rows
+}
+
+func (c *connTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := c.conn.QueryContext(ctx, query, args...)
+	if err == nil {
+		c.rows = append(c.rows, rows)
+	}
+	return rows, err
+}
+
+func (c *connTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.conn.QueryRowContext(ctx, query, args...)
+}
+
+func (c *connTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.conn.ExecContext(ctx, query, args...)
+}
+
+// closeRows closes every rows handed out since the last call (closing closed rows does
+// nothing).
+func (c *connTx) closeRows() {
+	for _, r := range c.rows {
+		_ = r.Close()
+	}
+	clear(c.rows)
+	c.rows = c.rows[:0]
 }
 
 // beginWrite takes the write connection and begins the batch's transaction on it.
@@ -147,7 +187,7 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 		discard(conn)
 		return nil, err
 	}
-	return &writeTx{conn: conn}, nil
+	return &writeTx{conn: conn, ct: &connTx{conn: conn}}, nil
 }
 
 // commit commits the transaction and gives the connection back. A COMMIT that fails (a
@@ -162,7 +202,9 @@ func (tx *writeTx) commit(ctx context.Context) error {
 		tx.conn.Close()
 		return err
 	}
-	return tx.conn.Close()
+	// Committed: nothing after this may report the batch as failed.
+	_ = tx.conn.Close()
+	return nil
 }
 
 // rollback undoes the transaction and gives the connection back, or closes it when the
@@ -202,7 +244,8 @@ func (s *Store) runWrite(ctx context.Context, wtx *writeTx, fn txFunc) (result, 
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
-	keep, result := outcome(s.callWrite(ctx, tx, fn))
+	keep, result := outcome(s.callWrite(ctx, wtx.ct, fn))
+	wtx.ct.closeRows() // before the savepoint ends: no statement of the write is left running
 	if !keep {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
 			return nil, fmt.Errorf("rollback to savepoint: %w", err)

@@ -417,7 +417,7 @@ func TestWritesRunOnTheWriteConnection(t *testing.T) {
 	o := testOrder("conn")
 	require.NoError(t, s.CreateOrder(ctx, o))
 	require.NoError(t, s.withTx(ctx, func(ctx context.Context, tx dbTx) error {
-		assert.IsType(t, (*sql.Conn)(nil), tx)
+		assert.IsType(t, (*connTx)(nil), tx)
 		var mode string
 		require.NoError(t, tx.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)
@@ -443,4 +443,44 @@ func TestWritesRunOnTheWriteConnection(t *testing.T) {
 	// Two reads in a write cost about twice one in a read (each with its transaction):
 	// through a *sql.Tx each query cost a goroutine and a context more.
 	assert.Less(t, inWrite, 2*inRead)
+}
+
+// Rows a write or a read leaves open (an early return out of a rows loop) are closed when
+// it ends: the committer goes on, and the read connection goes back to its pool. Without
+// that, closing the *sql.Conn would wait for those rows for ever.
+func TestRowsLeftOpenDoNotHang(t *testing.T) {
+	s := openTestStore(t, Options{ReadConns: 1})
+	ctx := context.Background()
+	require.NoError(t, s.CreateOrder(ctx, testOrder("open-1")))
+	leave := func(ctx context.Context, q querier) error {
+		rows, err := q.QueryContext(ctx, "SELECT id FROM orders UNION ALL SELECT 'x'")
+		if err != nil {
+			return err
+		}
+		if !rows.Next() {
+			return errors.New("no row")
+		}
+		return nil // rows left open, one row unread
+	}
+	within := func(name string, f func() error) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- f() }()
+		select {
+		case err := <-done:
+			require.NoError(t, err, name)
+		case <-time.After(10 * time.Second): // a bound on a hang, not a wait for an event
+			t.Fatalf("%s did not return: rows left open hold the connection", name)
+		}
+	}
+	within("a write leaving rows open", func() error {
+		return s.withTx(ctx, func(ctx context.Context, tx dbTx) error { return leave(ctx, tx) })
+	})
+	within("a read leaving rows open", func() error { return s.readTx(ctx, leave) })
+	// The committer and the one read connection serve what comes next.
+	within("the next write", func() error { return s.CreateOrder(ctx, testOrder("open-2")) })
+	within("the next read", func() error {
+		_, err := s.GetOrderByReference(ctx, "m1", "open-2")
+		return err
+	})
 }
