@@ -114,9 +114,9 @@ func (s *Store) runBatch(batch []*write) {
 
 // runAlone runs the only write of a batch in tx and commits it, or rolls tx back when the
 // write is refused.
-func (s *Store) runAlone(ctx context.Context, tx *writeTx, w *write) {
-	keep, result := outcome(s.callWrite(ctx, tx.ct, w.fn))
-	tx.ct.closeRows()
+func (s *Store) runAlone(ctx context.Context, tx *connTx, w *write) {
+	keep, result := outcome(s.callWrite(ctx, tx, w.fn))
+	tx.closeRows()
 	if !keep {
 		if err := tx.rollback(ctx); err != nil {
 			result = fmt.Errorf("%w: rollback: %w", ErrCommitFailed, err)
@@ -128,13 +128,6 @@ func (s *Store) runAlone(ctx context.Context, tx *writeTx, w *write) {
 		result = fmt.Errorf("%w: commit: %w", ErrCommitFailed, err)
 	}
 	w.done <- result
-}
-
-// writeTx is the committer's transaction: BEGIN IMMEDIATE on the write connection, held
-// until commit or rollback. The writes run their statements on ct.
-type writeTx struct {
-	conn *sql.Conn
-	ct   *connTx
 }
 
 // connTx is a transaction run by hand on one pooled *sql.Conn (BEGIN, then COMMIT or
@@ -175,8 +168,9 @@ func (c *connTx) closeRows() {
 	c.rows = c.rows[:0]
 }
 
-// beginWrite takes the write connection and begins the batch's transaction on it.
-func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
+// beginWrite takes the write connection and begins the batch's transaction on it:
+// BEGIN IMMEDIATE, held until commit or rollback.
+func (s *Store) beginWrite(ctx context.Context) (*connTx, error) {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -187,13 +181,14 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 		discard(conn)
 		return nil, err
 	}
-	return &writeTx{conn: conn, ct: &connTx{conn: conn}}, nil
+	return &connTx{conn: conn}, nil
 }
 
 // commit commits the transaction and gives the connection back. A COMMIT that fails (a
 // deferred constraint, an I/O error) may leave the transaction open: it is rolled back,
 // as the driver's own Commit does, and the connection is closed if even that fails.
-func (tx *writeTx) commit(ctx context.Context) error {
+func (tx *connTx) commit(ctx context.Context) error {
+	tx.closeRows()
 	if _, err := tx.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		if _, rerr := tx.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil && !noTransaction(rerr) {
 			discard(tx.conn)
@@ -209,7 +204,8 @@ func (tx *writeTx) commit(ctx context.Context) error {
 
 // rollback undoes the transaction and gives the connection back, or closes it when the
 // rollback fails.
-func (tx *writeTx) rollback(ctx context.Context) error {
+func (tx *connTx) rollback(ctx context.Context) error {
+	tx.closeRows()
 	if _, err := tx.conn.ExecContext(ctx, "ROLLBACK"); err != nil && !noTransaction(err) {
 		discard(tx.conn)
 		return err
@@ -239,13 +235,12 @@ func outcome(ferr error) (keep bool, result error) {
 
 // runWrite runs fn in a savepoint of tx and returns fn's result for its caller. broken
 // is set when the savepoint itself failed: then tx is unusable.
-func (s *Store) runWrite(ctx context.Context, wtx *writeTx, fn txFunc) (result, broken error) {
-	tx := wtx.conn
+func (s *Store) runWrite(ctx context.Context, tx *connTx, fn txFunc) (result, broken error) {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
-	keep, result := outcome(s.callWrite(ctx, wtx.ct, fn))
-	wtx.ct.closeRows() // before the savepoint ends: no statement of the write is left running
+	keep, result := outcome(s.callWrite(ctx, tx, fn))
+	tx.closeRows() // before the savepoint ends: no statement of the write is left running
 	if !keep {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
 			return nil, fmt.Errorf("rollback to savepoint: %w", err)

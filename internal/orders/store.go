@@ -405,19 +405,13 @@ func (s *Store) readTx(ctx context.Context, fn func(ctx context.Context, tx quer
 		}
 	}()
 	err = fn(ctx, ct)
-	ct.closeRows()
 	// A read transaction has nothing to keep; ending it releases the snapshot. A
 	// connection whose transaction could not be ended is closed, not pooled.
-	if _, rerr := conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
-		ended = true
-		discard(conn)
-		if err == nil {
-			err = fmt.Errorf("end read: %w", rerr)
-		}
-		return err
-	}
+	rerr := ct.rollback(ctx)
 	ended = true
-	conn.Close()
+	if err == nil && rerr != nil {
+		err = fmt.Errorf("end read: %w", rerr)
+	}
 	return err
 }
 
@@ -445,8 +439,8 @@ func (s *Store) readTxPostgres(ctx context.Context, fn func(ctx context.Context,
 	return err
 }
 
-// dbTx is what a write's statements run on: on SQLite the committer's connection inside
-// the batch's BEGIN IMMEDIATE, on PostgreSQL the write's *sql.Tx.
+// dbTx is what a write's statements run on: on SQLite the committer's connTx (the batch's
+// BEGIN IMMEDIATE on the write connection), on PostgreSQL the write's *sql.Tx.
 type dbTx interface {
 	querier
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
