@@ -82,7 +82,12 @@ func dialControl(_, address string, _ syscall.RawConn) error {
 // 3xx is a failed try: the merchant should fix the URL), ignores proxy settings from the
 // environment (a proxy would dial on our behalf, past the address check) and, unless
 // allowPrivate (demo mode), refuses to connect to non-public addresses.
-func NewClient(timeout time.Duration, allowPrivate bool) *http.Client {
+//
+// It keeps up to idlePerHost idle connections to each receiver: the worker's bound on
+// tries in flight, so that every try of a busy merchant finds the connection of an
+// earlier one. With Go's default of 2, all but two of a merchant's concurrent tries
+// dialled (and, over https, shook hands) again for each event.
+func NewClient(timeout time.Duration, allowPrivate bool, idlePerHost int) *http.Client {
 	dialer := &net.Dialer{Timeout: min(timeout, 5*time.Second), KeepAlive: 30 * time.Second}
 	if !allowPrivate {
 		dialer.Control = dialControl
@@ -95,7 +100,7 @@ func NewClient(timeout time.Duration, allowPrivate bool) *http.Client {
 			ForceAttemptHTTP2:     true,
 			TLSHandshakeTimeout:   min(timeout, 5*time.Second),
 			ResponseHeaderTimeout: timeout,
-			MaxIdleConnsPerHost:   2,
+			MaxIdleConnsPerHost:   max(idlePerHost, 2),
 			IdleConnTimeout:       90 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -118,10 +118,11 @@ type receiver struct {
 	answer func(n int, w http.ResponseWriter, r *http.Request) // n counts from 1
 }
 
-func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request)) *receiver {
+// newReceiver starts a receiver; setup, if given, edits its server before it starts.
+func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request), setup ...func(*http.Server)) *receiver {
 	t.Helper()
 	rc := &receiver{answer: answer}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		rc.got = append(rc.got, delivery{header: r.Header.Clone(), body: body})
@@ -131,6 +132,10 @@ func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter, r *http
 			rc.answer(n, w, r)
 		}
 	}))
+	for _, f := range setup {
+		f(rc.Config)
+	}
+	rc.Start()
 	t.Cleanup(rc.Close)
 	return rc
 }

@@ -65,7 +65,7 @@ type Options struct {
 	// AllowInsecure (demo mode only) lets a webhook URL be http and lead to loopback or
 	// private addresses.
 	AllowInsecure bool
-	// Client makes the tries; nil = NewClient(Timeout, AllowInsecure). A client given
+	// Client makes the tries; nil = NewClient(Timeout, AllowInsecure, Workers). A client given
 	// here must not follow redirects and must make its own address checks.
 	Client interface {
 		Do(*http.Request) (*http.Response, error)
@@ -126,7 +126,7 @@ func New(opts Options) (*Worker, error) {
 	def(&opts.MaxBackoff, DefaultMaxBackoff)
 	def(&opts.PollInterval, DefaultPollInterval)
 	if opts.Client == nil {
-		opts.Client = NewClient(opts.Timeout, opts.AllowInsecure)
+		opts.Client = NewClient(opts.Timeout, opts.AllowInsecure, opts.Workers)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

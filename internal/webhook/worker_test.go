@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -214,6 +215,47 @@ func TestDefaultConcurrencyPerMerchant(t *testing.T) {
 	close(release) // all 16 were hanging at once
 	assert.Equal(t, 16, <-done, "one pass claims the merchant's share of the workers")
 	assert.Len(t, slow.deliveries(), 16)
+}
+
+// A merchant's concurrent tries keep their connections for the next ones: three rounds
+// of 16 tries at once open 16 connections, not 16 per round (Go's default pool of 2
+// idle connections per host opened 44: 16, then 14 a round).
+func TestDeliveriesReuseTheirConnections(t *testing.T) {
+	e := newEnv(t)
+	const perRound, rounds = 16, 3
+	var opened atomic.Int32
+	full := make([]chan struct{}, rounds) // closed when the round's 16 tries have all arrived
+	for i := range full {
+		full[i] = make(chan struct{})
+	}
+	rc := newReceiver(t, func(n int, _ http.ResponseWriter, r *http.Request) {
+		round := (n - 1) / perRound
+		if n%perRound == 0 {
+			close(full[round])
+		}
+		select { // each try holds its connection until its round's last one has come
+		case <-full[round]:
+		case <-r.Context().Done():
+		}
+	}, func(srv *http.Server) {
+		srv.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				opened.Add(1)
+			}
+		}
+	})
+	w := e.worker(t, map[string]webhook.Endpoint{"shop": rc.endpoint(t)})
+	for round := range rounds {
+		for i := range perRound {
+			e.order(t, "shop", fmt.Sprintf("R%d-%d", round, i))
+		}
+		require.Equal(t, perRound, runOnce(t, w))
+	}
+	require.Len(t, rc.deliveries(), perRound*rounds)
+	// A connection that a try has finished with goes back to the pool a moment after the
+	// try returns, so a few more may be dialled; a pool of 2 would make 28 more.
+	assert.LessOrEqual(t, int(opened.Load()), perRound+4, "connections opened for %d tries", perRound*rounds)
+	assert.GreaterOrEqual(t, int(opened.Load()), perRound, "16 tries were in flight at once")
 }
 
 func TestRedirectNotFollowed(t *testing.T) {
