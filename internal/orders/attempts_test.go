@@ -19,7 +19,7 @@ func TestStartAttempt(t *testing.T) {
 	a := &orders.Attempt{Installments: 3, CardHolder: "Ali", CardFirst6: "526911", CardLast4: "4444", CardBrand: "mastercard", Embedded: true}
 	got, err := f.store.StartAttempt(ctx, o.ID, a)
 	require.NoError(t, err)
-	assert.Regexp(t, `^att_[a-z2-7]{26}$`, a.ID)
+	assert.Regexp(t, `^att_[a-z2-7]{35}$`, a.ID)
 	assert.Regexp(t, `^[0-9A-F]{32}$`, a.OtherTrxCode)
 	assert.Equal(t, orders.AttemptCreated, a.Status)
 	assert.Equal(t, orders.StatusProcessing, got.Status)

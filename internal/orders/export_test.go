@@ -15,3 +15,9 @@ var (
 	NewOtherTrxCode = newOtherTrxCode
 	HasDigitRun     = hasDigitRun
 )
+
+// TimePrefix and NewOrderID expose the id generator to the tests.
+var (
+	TimePrefix = timePrefix
+	NewOrderID = newOrderID
+)

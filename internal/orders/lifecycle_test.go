@@ -117,7 +117,7 @@ func TestListEventsNewestFirst(t *testing.T) {
 	assert.NotEqual(t, o.ID, events[0].OrderID)
 	assert.Equal(t, orders.EventOrderProcessing, events[1].Type)
 	assert.Equal(t, orders.EventOrderCreated, events[2].Type)
-	assert.Regexp(t, `^evt_[a-z2-7]{20}$`, events[0].ID)
+	assert.Regexp(t, `^evt_[a-z2-7]{29}$`, events[0].ID)
 
 	limited, err := f.store.ListEvents(ctx, merchantID, 2)
 	require.NoError(t, err)

@@ -91,7 +91,7 @@ func TestCreateAndGetRoundTrip(t *testing.T) {
 		o.ReturnURL = "https://shop.example/done"
 		o.Locale = "tr"
 	})
-	assert.Regexp(t, `^ord_[a-z2-7]{20}$`, o.ID)
+	assert.Regexp(t, `^ord_[a-z2-7]{29}$`, o.ID)
 	assert.Regexp(t, `^[0-9a-f]{32}$`, o.FormToken)
 	assert.Equal(t, orders.StatusOpen, o.Status)
 	assert.Equal(t, orders.DefaultMaxAttempts, o.MaxAttempts)
