@@ -254,12 +254,15 @@ func dashActionRequest(c echo.Context, name string, o *orders.Order, lang string
 	return req, nil
 }
 
+// amountSpaces are the spaces a person may type, or paste, inside an amount.
+var amountSpaces = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "")
+
 // normalizeAmount turns an amount as a person types it into a plain decimal. A comma is
 // the decimal point in Turkish and a thousands separator in English; in Turkish a point is
 // a thousands separator when groups of three digits follow it ("1.234"), else a decimal
 // point ("100.50"). Whatever it makes, parseAmount checks, and the confirmation shows it.
 func normalizeAmount(lang, text string) string {
-	text = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(text)
+	text = amountSpaces.Replace(text)
 	if lang != "tr" {
 		// In English a comma only groups thousands ("1,234.50"); anywhere else ("1,50")
 		// it is left in, and the amount is refused rather than read a hundred times larger.

@@ -42,11 +42,13 @@ func searchWhere(merchantID string, f SearchFilter, s *Store) ([]string, []any) 
 	return append(where, "("+strings.Join(or, " OR ")+")"), args
 }
 
+// likeEscapes takes LIKE's own characters (and its escape) literally.
+var likeEscapes = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // likePrefix is a LIKE pattern for text followed by anything, with LIKE's own
 // characters in text taken literally.
 func likePrefix(text string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(text) + "%"
+	return likeEscapes.Replace(text) + "%"
 }
 
 func isLast4(q string) bool {

@@ -30,19 +30,26 @@ type receivedEvent struct {
 	Repeats     int    // deliveries of the same webhook-id after the first
 }
 
-// inbox keeps the last few verified deliveries in memory, newest first, once per
-// webhook-id.
+// inbox keeps the last few verified deliveries in memory, once per webhook-id.
 type inbox struct {
-	mu     sync.Mutex
-	keep   int
-	events []receivedEvent // newest first, at most keep
+	mu   sync.Mutex
+	keep int
+	// buf holds the deliveries oldest first; the kept ones are its last keep. It grows
+	// to twice keep before the kept ones move back to its start, so that adding one
+	// neither allocates nor copies the others (the demo's shop gets three per payment).
+	buf []receivedEvent
 }
 
 func newInbox(keep int) *inbox {
 	if keep <= 0 {
 		keep = DefaultKeepEvents
 	}
-	return &inbox{keep: keep}
+	return &inbox{keep: keep, buf: make([]receivedEvent, 0, 2*keep)}
+}
+
+// kept is the kept deliveries, oldest first; the caller holds mu.
+func (in *inbox) kept() []receivedEvent {
+	return in.buf[max(0, len(in.buf)-in.keep):]
 }
 
 // add keeps ev unless its webhook-id is kept already (a retry, or a redelivery); it
@@ -50,16 +57,17 @@ func newInbox(keep int) *inbox {
 func (in *inbox) add(ev receivedEvent) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for i := range in.events {
-		if in.events[i].ID == ev.ID {
-			in.events[i].Repeats++
+	kept := in.kept()
+	for i := len(kept) - 1; i >= 0; i-- {
+		if kept[i].ID == ev.ID {
+			kept[i].Repeats++
 			return false
 		}
 	}
-	in.events = append([]receivedEvent{ev}, in.events...)
-	if len(in.events) > in.keep {
-		in.events = in.events[:in.keep:in.keep]
+	if len(in.buf) == cap(in.buf) {
+		in.buf = in.buf[:copy(in.buf, kept)]
 	}
+	in.buf = append(in.buf, ev)
 	return true
 }
 
@@ -67,7 +75,12 @@ func (in *inbox) add(ev receivedEvent) bool {
 func (in *inbox) list() []receivedEvent {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return append([]receivedEvent(nil), in.events...)
+	kept := in.kept()
+	out := make([]receivedEvent, len(kept))
+	for i, e := range kept {
+		out[len(kept)-1-i] = e
+	}
+	return out
 }
 
 // orderStatus is the order's status as the newest kept delivery about it showed it:
@@ -76,8 +89,9 @@ func (in *inbox) list() []receivedEvent {
 func (in *inbox) orderStatus(orderID string) (string, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for _, e := range in.events {
-		if e.OrderID == orderID && e.OrderStatus != "" {
+	kept := in.kept()
+	for i := len(kept) - 1; i >= 0; i-- {
+		if e := kept[i]; e.OrderID == orderID && e.OrderStatus != "" {
 			return e.OrderStatus, true
 		}
 	}

@@ -233,13 +233,27 @@ func TestWebhookReceiverKeepsOnlyVerifiedDeliveries(t *testing.T) {
 
 func TestWebhookReceiverKeepsTheLastEvents(t *testing.T) {
 	shop := newWebhookShop(t, "http://checkout.test", 3)
-	for i := range 5 {
+	post := func(i int) {
 		id := fmt.Sprintf("evt_%d", i)
 		body := eventBody(id, "order.created", fmt.Sprintf("ord_%d", i), "open")
 		require.Equal(t, http.StatusNoContent, postWebhook(t, shop.URL, signed(t, testSecret, id, testNow, body), body))
 	}
+	for i := range 5 {
+		post(i)
+	}
 	ids, _ := shownWebhooks(t, shop.URL)
 	assert.Equal(t, []string{"evt_4", "evt_3", "evt_2"}, ids, "the newest three, newest first")
+
+	// Many more: the inbox moves the kept ones back to the start of its buffer now and then.
+	for i := 5; i < 12; i++ {
+		post(i)
+	}
+	post(10) // kept: a repeat
+	post(1)  // no longer kept: new again
+	ids, doc := shownWebhooks(t, shop.URL)
+	assert.Equal(t, []string{"evt_1", "evt_11", "evt_10"}, ids)
+	assert.Equal(t, "1", strings.TrimSpace(doc.Find(`tr.webhook[data-id="evt_10"] td`).Last().Text()), "one repeat")
+	assert.Equal(t, "0", strings.TrimSpace(doc.Find(`tr.webhook[data-id="evt_1"] td`).Last().Text()))
 }
 
 func TestWebhookReceiverWithoutSecretTakesNothing(t *testing.T) {
