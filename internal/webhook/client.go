@@ -86,8 +86,11 @@ func dialControl(_, address string, _ syscall.RawConn) error {
 // It keeps up to idlePerHost idle connections to each receiver: the worker's bound on
 // tries in flight, so that every try of a busy merchant finds the connection of an
 // earlier one. With Go's default of 2, all but two of a merchant's concurrent tries
-// dialled (and, over https, shook hands) again for each event.
+// dialled (and, over https, shook hands) again for each event. All receivers together
+// keep at most four times that (the least recently used go first), so that many
+// merchants' hosts do not hold a socket each for the 90 s an idle connection lives.
 func NewClient(timeout time.Duration, allowPrivate bool, idlePerHost int) *http.Client {
+	idlePerHost = max(idlePerHost, 2)
 	dialer := &net.Dialer{Timeout: min(timeout, 5*time.Second), KeepAlive: 30 * time.Second}
 	if !allowPrivate {
 		dialer.Control = dialControl
@@ -100,7 +103,8 @@ func NewClient(timeout time.Duration, allowPrivate bool, idlePerHost int) *http.
 			ForceAttemptHTTP2:     true,
 			TLSHandshakeTimeout:   min(timeout, 5*time.Second),
 			ResponseHeaderTimeout: timeout,
-			MaxIdleConnsPerHost:   max(idlePerHost, 2),
+			MaxIdleConnsPerHost:   idlePerHost,
+			MaxIdleConns:          4 * idlePerHost,
 			IdleConnTimeout:       90 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
