@@ -66,7 +66,12 @@ type ClaimedDelivery struct {
 	Event    Event
 	Attempts int // tries made before this one
 	Deadline time.Time
-	token    string
+	// Order is the event's order as the claim found it, read in the claim's own
+	// transaction: the delivery shows the order as it is when the try is made. On
+	// SQLite that read runs on the write connection, whose page cache every commit
+	// leaves warm, where a read on the pool after a commit reads each page again.
+	Order *Order
+	token string
 }
 
 // EnqueueOptions bound EnqueueDeliveries.
@@ -273,9 +278,13 @@ func claimDue(ctx context.Context, tx dbTx, m, nowS, until, where string, arg an
 		if err != nil {
 			return nil, fmt.Errorf("claim delivery of %s: %w", c.Event.ID, err)
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			out = append(out, c)
+		if n, _ := res.RowsAffected(); n != 1 {
+			continue
 		}
+		if c.Order, err = loadOrder(ctx, tx, "id = ?", c.Event.OrderID); err != nil {
+			return nil, fmt.Errorf("claim delivery of %s: order %s: %w", c.Event.ID, c.Event.OrderID, err)
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -73,6 +73,13 @@ func TestClaimDeliveriesOneEventOfAnOrderAtATime(t *testing.T) {
 	assert.Equal(t, o.ID, first[0].Event.OrderID)
 	assert.Equal(t, orders.EventOrderCreated, first[0].Event.Type)
 	assert.Equal(t, other.ID, first[1].Event.OrderID)
+	// Each claim carries its order as it is now, read in the claim's transaction:
+	// order.created of an order since canceled shows it canceled.
+	require.NotNil(t, first[0].Order)
+	assert.Equal(t, o.ID, first[0].Order.ID)
+	assert.Equal(t, orders.StatusCanceled, first[0].Order.Status)
+	require.NotNil(t, first[1].Order)
+	assert.Equal(t, orders.StatusOpen, first[1].Order.Status)
 	assert.Empty(t, f.claim(t, merchantID), "leased, and order.canceled waits for order.created")
 
 	// The first try fails: order.canceled still waits, until order.created is delivered.
@@ -262,6 +269,8 @@ func TestRecordTryAndClaimNext(t *testing.T) {
 	assert.Equal(t, orders.EventOrderCanceled, next.Event.Type)
 	assert.Equal(t, o.ID, next.Event.OrderID)
 	assert.Equal(t, 0, next.Attempts)
+	require.NotNil(t, next.Order, "the next claim carries its order too")
+	assert.Equal(t, orders.StatusCanceled, next.Order.Status)
 	assert.Empty(t, f.claim(t, merchantID), "leased by the record")
 	f.clock.Advance(lease)
 	relet := f.claim(t, merchantID)

@@ -326,13 +326,16 @@ type envelope struct {
 	} `json:"data"`
 }
 
-// body renders c's delivery: the event, and the order as OrderView shows it now.
+// body renders c's delivery: the event, and the order as OrderView shows it now (as the
+// claim, a moment ago, read it).
 func (w *Worker) body(ctx context.Context, c *orders.ClaimedDelivery) ([]byte, error) {
 	env := envelope{ID: c.Event.ID, Type: c.Event.Type, CreatedAt: c.Event.CreatedAt}
 	if w.opts.OrderView != nil {
-		o, err := w.opts.Store.GetOrder(ctx, c.Event.OrderID)
-		if err != nil {
-			return nil, fmt.Errorf("read order %s: %w", c.Event.OrderID, err)
+		o, err := c.Order, error(nil)
+		if o == nil { // a ClaimedDelivery made by hand
+			if o, err = w.opts.Store.GetOrder(ctx, c.Event.OrderID); err != nil {
+				return nil, fmt.Errorf("read order %s: %w", c.Event.OrderID, err)
+			}
 		}
 		if env.Data.Order, err = json.Marshal(w.opts.OrderView(o)); err != nil {
 			return nil, fmt.Errorf("render order %s: %w", c.Event.OrderID, err)
