@@ -67,7 +67,8 @@ type ClaimedDelivery struct {
 	Attempts int // tries made before this one
 	Deadline time.Time
 	// Order is the event's order as the claim found it, read in the claim's own
-	// transaction: the delivery shows the order as it is when the try is made. On
+	// transaction (nil if it could not be read): the delivery shows the order as it is
+	// when the try is made. On
 	// SQLite that read runs on the write connection, whose page cache every commit
 	// leaves warm, where a read on the pool after a commit reads each page again.
 	Order *Order
@@ -281,9 +282,13 @@ func claimDue(ctx context.Context, tx dbTx, m, nowS, until, where string, arg an
 		if n, _ := res.RowsAffected(); n != 1 {
 			continue
 		}
-		if c.Order, err = loadOrder(ctx, tx, "id = ?", c.Event.OrderID); err != nil {
-			return nil, fmt.Errorf("claim delivery of %s: order %s: %w", c.Event.ID, c.Event.OrderID, err)
-		}
+		// An order that cannot be read (not found, or stored data it cannot decode) must
+		// not fail the claim, or the record that claims the next event: that would hold
+		// back every delivery of the merchant. Order stays nil and the worker reads it
+		// again for that try, which fails with the reason, as it did before the claim
+		// read it. (On PostgreSQL a failed statement aborts the transaction, so the
+		// claim's commit then fails as any database error does, and is tried again.)
+		c.Order, _ = loadOrder(ctx, tx, "id = ?", c.Event.OrderID)
 		out = append(out, c)
 	}
 	return out, nil

@@ -298,3 +298,25 @@ func TestRecordTryAndClaimNext(t *testing.T) {
 	assert.Equal(t, orders.DeliveryPending, ev.Delivery.State)
 	assert.Equal(t, 0, ev.Delivery.Attempts)
 }
+
+// A delivery whose order cannot be read does not fail the claim: its Order is nil (the
+// worker reads the order again and the try fails with the reason), and the merchant's
+// other deliveries are claimed with theirs.
+func TestClaimWithAnOrderThatCannotBeRead(t *testing.T) {
+	f := newFixture(t)
+	bad := f.newOrder(t, "A")
+	good := f.newOrder(t, "B")
+	f.enqueue(t, merchantID)
+	_, err := f.raw.Exec(`UPDATE orders SET amount = 'not a number' WHERE reference = 'A'`)
+	require.NoError(t, err)
+
+	claimed := f.claim(t, merchantID)
+	require.Len(t, claimed, 2)
+	byOrder := map[string]*orders.Order{}
+	for _, c := range claimed {
+		byOrder[c.Event.OrderID] = c.Order
+	}
+	assert.Nil(t, byOrder[bad.ID])
+	require.NotNil(t, byOrder[good.ID])
+	assert.Equal(t, good.ID, byOrder[good.ID].ID)
+}

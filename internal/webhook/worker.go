@@ -331,12 +331,14 @@ type envelope struct {
 func (w *Worker) body(ctx context.Context, c *orders.ClaimedDelivery) ([]byte, error) {
 	env := envelope{ID: c.Event.ID, Type: c.Event.Type, CreatedAt: c.Event.CreatedAt}
 	if w.opts.OrderView != nil {
-		o, err := c.Order, error(nil)
-		if o == nil { // a ClaimedDelivery made by hand
+		o := c.Order
+		if o == nil { // the claim could not read it: reading it again says why
+			var err error
 			if o, err = w.opts.Store.GetOrder(ctx, c.Event.OrderID); err != nil {
 				return nil, fmt.Errorf("read order %s: %w", c.Event.OrderID, err)
 			}
 		}
+		var err error
 		if env.Data.Order, err = json.Marshal(w.opts.OrderView(o)); err != nil {
 			return nil, fmt.Errorf("render order %s: %w", c.Event.OrderID, err)
 		}
