@@ -66,10 +66,14 @@ type payFlow struct {
 	// client, when set, is this flow's own client (hold mode: one connection per buyer);
 	// otherwise the flow uses the target's shared client.
 	client *http.Client
-	// closeBank asks the bank's page to close each connection after its answer (hold mode):
-	// the bank is another server in production, so the checkout's figures must not count
-	// connections held to it just because the demo runs it in the same process.
-	closeBank bool
+	// bankClient, when set, is the client for the bank's page (hold mode): one that keeps no
+	// connection and whose connections are not counted. The bank is another server in
+	// production, so the checkout's figures must not count connections to it just because
+	// the demo runs it in the same process.
+	bankClient *http.Client
+	// connClosed is whether the last answer on client said its connection would be
+	// closed ("Connection: close").
+	connClosed bool
 	// pin, when set, is the one checkout this flow talks to (hold mode: one connection per
 	// buyer); otherwise each request to a checkout goes to the next target in turn.
 	pin *url.URL
@@ -148,6 +152,15 @@ func (f *payFlow) checkout() *url.URL {
 // do sends one request and reads the whole answer (up to maxBody). A request to any of
 // the checkouts goes to the flow's next one (see targets.spread).
 func (f *payFlow) do(ctx context.Context, method string, u *url.URL, body io.Reader, header ...string) (*http.Response, []byte, error) {
+	client := f.client
+	if client == nil {
+		client = f.p.client
+	}
+	return f.send(ctx, client, method, u, body, header...)
+}
+
+// send is do on client.
+func (f *payFlow) send(ctx context.Context, client *http.Client, method string, u *url.URL, body io.Reader, header ...string) (*http.Response, []byte, error) {
 	if f.p.targets.isCheckout(u) {
 		u = f.p.targets.spread(u, f.checkout())
 	}
@@ -159,15 +172,14 @@ func (f *payFlow) do(ctx context.Context, method string, u *url.URL, body io.Rea
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	client := f.client
-	if client == nil {
-		client = f.p.client
-	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
 	f.requests++
+	if client == f.client {
+		f.connClosed = resp.Close
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
@@ -177,8 +189,21 @@ func (f *payFlow) do(ctx context.Context, method string, u *url.URL, body io.Rea
 }
 
 func (f *payFlow) postForm(ctx context.Context, u *url.URL, form url.Values, header ...string) (*http.Response, []byte, error) {
-	return f.do(ctx, http.MethodPost, u, strings.NewReader(form.Encode()),
-		append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
+	return f.do(ctx, http.MethodPost, u, formBody(form), formHeader(header)...)
+}
+
+func formBody(form url.Values) io.Reader { return strings.NewReader(form.Encode()) }
+
+func formHeader(header []string) []string {
+	return append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)
+}
+
+// toBank is do for a request to the bank's page: on f.bankClient when set.
+func (f *payFlow) toBank(ctx context.Context, method string, u *url.URL, body io.Reader, header ...string) (*http.Response, []byte, error) {
+	if f.bankClient == nil {
+		return f.do(ctx, method, u, body, header...)
+	}
+	return f.send(ctx, f.bankClient, method, u, body, header...)
 }
 
 func (f *payFlow) api(ctx context.Context, method, path string, body []byte) (*http.Response, []byte, error) {
@@ -287,18 +312,10 @@ func (f *payFlow) bank(ctx context.Context) error {
 	return err
 }
 
-// bankHeader is what the harness adds to its requests to the bank's page.
-func (f *payFlow) bankHeader(header ...string) []string {
-	if f.closeBank {
-		return append(header, "Connection", "close")
-	}
-	return header
-}
-
 // bankGet: GET the bank's page -> 200 with #otp-form. Hold mode stops here: the buyer
 // is looking at the bank's page, about to type the OTP.
 func (f *payFlow) bankGet(ctx context.Context) error {
-	d, err := htmlPage(f.do(ctx, http.MethodGet, f.bankPage, nil, f.bankHeader()...))
+	d, err := htmlPage(f.toBank(ctx, http.MethodGet, f.bankPage, nil))
 	if err != nil {
 		return err
 	}
@@ -314,7 +331,7 @@ func (f *payFlow) bankGet(ctx context.Context) error {
 
 // otp: POST otp=123456 to the bank's #otp-form -> 200 with #return-form.
 func (f *payFlow) otp(ctx context.Context) error {
-	d, err := htmlPage(f.postForm(ctx, f.otpAction, url.Values{"otp": {sandbox.DemoOTP}}, f.bankHeader("Sec-Fetch-Site", "same-origin")...))
+	d, err := htmlPage(f.toBank(ctx, http.MethodPost, f.otpAction, formBody(url.Values{"otp": {sandbox.DemoOTP}}), formHeader([]string{"Sec-Fetch-Site", "same-origin"})...))
 	if err != nil {
 		return err
 	}

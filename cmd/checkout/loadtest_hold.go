@@ -33,7 +33,10 @@ const maxOpen = 100_000
 // connCounter counts the client's live connections to some addresses (the checkouts').
 type connCounter struct {
 	addrs []string
-	live  atomic.Int64
+
+	mu      sync.Mutex
+	live    int64
+	changed chan struct{} // closed at the next change of live; nil until someone waits
 }
 
 // dial wraps d so that every connection to c.addr is counted until it is closed.
@@ -43,19 +46,64 @@ func (c *connCounter) dial(d *net.Dialer) func(ctx context.Context, network, add
 		if err != nil || !slices.Contains(c.addrs, addr) {
 			return conn, err
 		}
-		c.live.Add(1)
-		return &countedConn{Conn: conn, live: &c.live}, nil
+		c.add(1)
+		return &countedConn{Conn: conn, c: c}, nil
 	}
+}
+
+func (c *connCounter) add(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.live += n
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// settle waits until at most want connections are live, for up to within, and returns
+// how many are. A response that said "Connection: close" is handed back before Go's
+// transport closes its connection, in its own goroutine: a reading taken at once could
+// still count it.
+func (c *connCounter) settle(ctx context.Context, want int64, within time.Duration) int64 {
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		live := c.live
+		if live <= want {
+			c.mu.Unlock()
+			return live
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-timer.C:
+			return c.current()
+		case <-ctx.Done():
+			return c.current()
+		}
+	}
+}
+
+func (c *connCounter) current() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live
 }
 
 type countedConn struct {
 	net.Conn
-	live *atomic.Int64
+	c    *connCounter
 	once sync.Once
 }
 
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.live.Add(-1) })
+	c.once.Do(func() { c.c.add(-1) })
 	return c.Conn.Close()
 }
 
@@ -112,14 +160,20 @@ func runHold(ctx context.Context, o loadOptions, pay *payTarget, pids procs, rec
 	for _, u := range pay.targets.list {
 		counter.addrs = append(counter.addrs, dialAddr(u))
 	}
-	dial := counter.dial(newLoadDialer(o.timeout))
+	dialer := newLoadDialer(o.timeout)
+	dial := counter.dial(dialer)
+	// The bank's page is another server: its requests keep no connection, and are not
+	// counted even when the demo serves the bank on the checkout's own address.
+	bankTr := newLoadTransport(1, o.timeout, dialer.DialContext)
+	bankTr.DisableKeepAlives = true
+	bank := clientOn(bankTr, o.timeout)
 	held := make([]*heldCheckout, o.open)
 	for i := range held {
 		tr := newLoadTransport(1, o.timeout, dial)
 		// A held connection waits as long as the server keeps it: the harness never closes
 		// it while the buyer is on the bank's page.
 		tr.IdleConnTimeout = 0
-		held[i] = &heldCheckout{tr: tr, f: &payFlow{p: pay, client: clientOn(tr, o.timeout), closeBank: true,
+		held[i] = &heldCheckout{tr: tr, f: &payFlow{p: pay, client: clientOn(tr, o.timeout), bankClient: bank,
 			pin: pay.targets.list[i%len(pay.targets.list)]}}
 	}
 	defer func() {
@@ -160,8 +214,18 @@ func runHold(ctx context.Context, o loadOptions, pay *payTarget, pids procs, rec
 	}
 	mu.Unlock()
 
-	// Every set-up has ended: the open checkouts are idle and waiting. Read, force nothing.
-	res.opened, res.connections = len(ready), counter.live.Load()
+	// Every set-up has ended: the open checkouts are idle and waiting. Read, force nothing;
+	// but first let the connections the checkout said it would close be closed (the
+	// checkout closes the buyer's connection at the bank redirect). A buyer keeps at most
+	// one connection, so the reading waits, briefly, for no more than one per buyer whose
+	// last answer from the checkout kept it.
+	var kept int64
+	for _, h := range ready {
+		if !h.f.connClosed {
+			kept++
+		}
+	}
+	res.opened, res.connections = len(ready), counter.settle(ctx, kept, time.Second)
 	res.held = pids.memory()
 
 	// Finish: the OTP, the bank's return to the checkout (on the held connection), the
