@@ -230,6 +230,9 @@ func loadOrder(ctx context.Context, q querier, where string, args ...any) (*Orde
 		src string
 		dst any
 	}{{installments, &o.Installments}, {subDealers, &o.SubDealers}, {buyer, &o.Buyer}, {basket, &o.Basket}} {
+		if j.src == "null" || j.src == "{}" {
+			continue // what Unmarshal would leave: the zero value
+		}
 		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
 			return nil, fmt.Errorf("stored order %s: %w", o.ID, err)
 		}

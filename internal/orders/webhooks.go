@@ -354,17 +354,6 @@ func (s *Store) RecordTryAndClaimNext(ctx context.Context, c *ClaimedDelivery, r
 // recordTry logs a try of c in tx and moves its delivery on (see RecordTry).
 func (s *Store) recordTry(ctx context.Context, tx dbTx, c *ClaimedDelivery, r TryResult) (kept bool, err error) {
 	now := formatTime(s.txNow(ctx))
-	var attempts int
-	var token string
-	err = tx.QueryRowContext(ctx, "SELECT attempts, claim_token FROM webhook_deliveries WHERE event_id = ?",
-		c.Event.ID).Scan(&attempts, &token)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, ErrNotFound
-	}
-	if err != nil {
-		return false, err
-	}
-	attempts++
 	var next any
 	state, lastErr := DeliveryPending, r.Error
 	switch {
@@ -375,19 +364,25 @@ func (s *Store) recordTry(ctx context.Context, tx dbTx, c *ClaimedDelivery, r Tr
 	default:
 		next = formatTime(r.NextTryAt)
 	}
-	kept = token == c.token
-	if kept {
-		var delivered any
-		if r.Delivered {
-			delivered = now
+	var delivered any
+	if r.Delivered {
+		delivered = now
+	}
+	// One statement when the lease is still held (the claim token matches): the try is
+	// counted and the delivery moved on. Otherwise the try is only counted.
+	var attempts int
+	err = tx.QueryRowContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, state = ?,
+		next_try_at = coalesce(?, next_try_at), last_error = ?, claimed_until = ?, claim_token = '',
+		updated_at = ?, delivered_at = coalesce(?, delivered_at) WHERE event_id = ? AND claim_token = ?
+		RETURNING attempts`,
+		state, next, lastErr, unclaimed, now, delivered, c.Event.ID, c.token).Scan(&attempts)
+	kept = err == nil
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, updated_at = ?
+			WHERE event_id = ? RETURNING attempts`, now, c.Event.ID).Scan(&attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, ErrNotFound
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = ?, state = ?,
-			next_try_at = coalesce(?, next_try_at), last_error = ?, claimed_until = ?, claim_token = '',
-			updated_at = ?, delivered_at = coalesce(?, delivered_at) WHERE event_id = ?`,
-			attempts, state, next, lastErr, unclaimed, now, delivered, c.Event.ID)
-	} else {
-		_, err = tx.ExecContext(ctx, "UPDATE webhook_deliveries SET attempts = ?, updated_at = ? WHERE event_id = ?",
-			attempts, now, c.Event.ID)
 	}
 	if err != nil {
 		return false, err

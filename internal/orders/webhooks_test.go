@@ -136,7 +136,8 @@ func TestClaimDeliveriesLeaseRunsOut(t *testing.T) {
 	ev, tries, err := f.store.GetEventDelivery(ctx, merchantID, lost[0].Event.ID)
 	require.NoError(t, err)
 	assert.Equal(t, orders.DeliveryDelivered, ev.Delivery.State)
-	assert.Len(t, tries, 2)
+	require.Len(t, tries, 2)
+	assert.ElementsMatch(t, []int{1, 2}, []int{tries[0].Attempt, tries[1].Attempt}, "the lost lease's try is counted too")
 }
 
 func TestClaimDeliveriesPerMerchantShare(t *testing.T) {
