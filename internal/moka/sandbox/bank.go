@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -38,38 +39,6 @@ type bankPage struct {
 	Return   *returnForm
 }
 
-const bankTemplates = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style nonce="{{.Nonce}}">body{font-family:system-ui,sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem;color:#222}
-.box{border:1px solid #ccc;border-radius:8px;padding:1rem}dt{color:#666}dd{margin:0 0 .5rem}
-input,button{font-size:1rem;padding:.4rem}.hint{color:#666;font-size:.9rem}</style></head><body>
-<div class="box"><h1 id="bank-title">{{.Title}}</h1>
-{{- if .Message}}<p id="bank-message">{{.Message}}</p>{{end}}
-{{- if .Action}}
-<dl><dt>Merchant</dt><dd id="merchant">{{.Merchant}}</dd><dt>Amount</dt><dd id="amount">{{.Amount}}</dd><dt>Card</dt><dd id="card">{{.Card}}</dd></dl>
-<form id="otp-form" method="post" action="{{.Action}}">
-<label for="otp">SMS code</label><br>
-<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" required>
-<p class="hint">Sandbox: use 123456 to pass, anything else to fail.</p>
-<button type="submit">Submit</button></form>
-{{- end}}
-{{- with .Return}}
-<form id="return-form" method="post" action="{{.Action}}"{{if .Target}} target="{{.Target}}"{{end}}>
-{{- if .IsSuccessful}}
-<input type="hidden" name="isSuccessful" value="{{.IsSuccessful}}">
-{{- else}}
-<input type="hidden" name="hashValue" value="{{.HashValue}}">
-{{- end}}
-<input type="hidden" name="resultCode" value="{{.ResultCode}}">
-<input type="hidden" name="resultMessage" value="{{.ResultMessage}}">
-<input type="hidden" name="trxCode" value="{{.TrxCode}}">
-<input type="hidden" name="OtherTrxCode" value="{{.OtherTrxCode}}">
-<button type="submit">Continue</button></form>
-<script nonce="{{$.Nonce}}">document.forms[0].submit()</script>
-{{- end}}
-</div></body></html>`
-
 // renderBank writes a bank page with a fresh CSP nonce. The CSP allows only the nonced
 // inline style and script, and form-action anywhere: the return form posts to the
 // merchant's RedirectUrl, which may be any origin. frame-ancestors is open because the
@@ -79,7 +48,7 @@ func (s *Server) renderBank(w http.ResponseWriter, status int, page bankPage) {
 	_, _ = rand.Read(b[:])
 	page.Nonce = base64.StdEncoding.EncodeToString(b[:])
 	var buf bytes.Buffer
-	if err := s.tmpl.Execute(&buf, page); err != nil {
+	if err := bankView(page).Render(context.Background(), &buf); err != nil {
 		http.Error(w, "sandbox: render bank page", http.StatusInternalServerError)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -165,4 +166,27 @@ func TestUnansweredSessionFailsAfterTimeout(t *testing.T) {
 	d := detail()
 	assert.Equal(t, moka.Int(moka.TrxStatusFailed), d.TrxStatus)
 	assert.Equal(t, moka.Int(moka.PaymentStatusStandby), d.PaymentStatus)
+}
+
+// The bank page escapes what it shows and what it posts, and never posts to a URL a
+// browser would run.
+func TestBankViewEscapes(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, bankView(bankPage{Nonce: "n0", Title: `<b>"x"</b>`, Action: "/bank/t?a=1&b=2",
+		Return: &returnForm{Action: "javascript:alert(1)", Target: "_top", HashValue: `"><script>`, TrxCode: "t1"}}).
+		Render(context.Background(), &b))
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	require.NoError(t, err)
+	assert.Equal(t, `<b>"x"</b>`, doc.Find("#bank-title").Text())
+	assert.Equal(t, 0, doc.Find("#bank-title b").Length())
+	action, _ := doc.Find("#otp-form").Attr("action")
+	assert.Equal(t, "/bank/t?a=1&b=2", action)
+	action, _ = doc.Find("#return-form").Attr("action")
+	assert.NotContains(t, action, "javascript")
+	target, _ := doc.Find("#return-form").Attr("target")
+	assert.Equal(t, "_top", target)
+	hash, _ := doc.Find(`#return-form input[name="hashValue"]`).Attr("value")
+	assert.Equal(t, `"><script>`, hash)
+	assert.Equal(t, 1, doc.Find("script").Length(), "only the page's own script")
+	assert.Equal(t, 0, doc.Find(`#return-form input[name="isSuccessful"]`).Length())
 }

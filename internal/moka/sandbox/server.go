@@ -3,7 +3,6 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
-	"html/template"
 	"io"
 	"net/http"
 	"strings"
@@ -24,7 +23,6 @@ type Server struct {
 	baseNow func() time.Time
 	offset  atomic.Int64
 	mux     *http.ServeMux
-	tmpl    *template.Template
 	public  string
 
 	// services are the Moka paths the sandbox answers, for the fault endpoint's check.
@@ -51,7 +49,6 @@ func New(cfg Config) *Server {
 		cfg:         cfg,
 		baseNow:     cfg.Now,
 		mux:         http.NewServeMux(),
-		tmpl:        template.Must(template.New("bank").Parse(bankTemplates)),
 		public:      strings.TrimRight(cfg.PublicURL, "/"),
 		byToken:     map[string]*payment{},
 		services:    map[string]bool{},
