@@ -351,5 +351,29 @@ func (w *Worker) body(ctx context.Context, c *orders.ClaimedDelivery) ([]byte, e
 		}
 		env.Data.Order = p.Order
 	}
-	return json.Marshal(env)
+	return env.marshal()
+}
+
+// marshal is json.Marshal(e), without a second pass over the order: json.Marshal
+// re-validates and compacts every json.RawMessage it writes, and the order is most of the
+// body. Both sources of the order are compact JSON already (json.Marshal's output, or a
+// payload json.Unmarshal checked).
+func (e *envelope) marshal() ([]byte, error) {
+	head, err := json.Marshal(struct {
+		ID        string    `json:"id"`
+		Type      string    `json:"type"`
+		CreatedAt time.Time `json:"created_at"`
+	}{e.ID, e.Type, e.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	order := []byte(e.Data.Order)
+	if len(order) == 0 {
+		order = []byte("null")
+	}
+	b := make([]byte, 0, len(head)+len(order)+len(`,"data":{"order":}}`))
+	b = append(b, head[:len(head)-1]...)
+	b = append(b, `,"data":{"order":`...)
+	b = append(b, order...)
+	return append(b, "}}"...), nil
 }

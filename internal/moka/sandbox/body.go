@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"io"
 	"mime"
 	"net/http"
@@ -32,5 +33,23 @@ func requestBody(w http.ResponseWriter, r *http.Request) (body io.Reader, ok boo
 			fallback = enc.NewDecoder()
 		}
 	}
-	return transform.NewReader(limited, unicode.BOMOverride(fallback)), true
+	if fallback != transform.Nop {
+		return transform.NewReader(limited, unicode.BOMOverride(fallback)), true
+	}
+	// No charset: UTF-8, unless a byte order mark says otherwise. Most bodies have
+	// neither, and are read as they are (a transform.Reader costs two 4 KiB buffers).
+	b, err := io.ReadAll(limited)
+	if err != nil {
+		return nil, false
+	}
+	if hasBOM(b) {
+		return transform.NewReader(bytes.NewReader(b), unicode.BOMOverride(fallback)), true
+	}
+	return bytes.NewReader(b), true
+}
+
+// hasBOM reports a UTF-8 or UTF-16 byte order mark at the start of b.
+func hasBOM(b []byte) bool {
+	return bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}) ||
+		bytes.HasPrefix(b, []byte{0xFF, 0xFE})
 }

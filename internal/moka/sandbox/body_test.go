@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,6 +31,8 @@ func TestRequestCharsets(t *testing.T) {
 		{"utf-8", "application/json; charset=utf-8", unicode.UTF8},
 		{"utf-8 with BOM", "application/json; charset=utf-8", unicode.UTF8BOM},
 		{"utf-8 BOM without charset", "application/json", unicode.UTF8BOM},
+		{"utf-16 little-endian BOM without charset", "application/json", leBOM},
+		{"utf-16 big-endian BOM without charset", "application/json", beBOM},
 		{"utf-16 as .NET sends it", "application/json; charset=utf-16", le},
 		{"utf-16, quoted, upper case", `application/json; charset="UTF-16"`, le},
 		{"utf-16 with a little-endian BOM", "application/json; charset=utf-16", leBOM},
@@ -81,6 +84,16 @@ func TestRequestCharsets(t *testing.T) {
 			}
 			out := s.postEncoded(path, tc.contentType, tc.enc, moka.Envelope[any]{PaymentDealerAuthentication: demoAuth(), PaymentDealerRequest: threeD("4183441122223339", "10")})
 			assert.Equal(t, tc.code, out.ResultCode)
+		})
+	}
+
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8"} {
+		t.Run("a body over 1 MiB: "+ct, func(t *testing.T) {
+			s := startSandbox(t)
+			req := threeD("4183441122223339", "10")
+			req.CardHolderFullName = strings.Repeat("a", maxRequestBytes)
+			out := s.postEncoded(moka.PathThreeD, ct, unicode.UTF8, moka.Envelope[any]{PaymentDealerAuthentication: demoAuth(), PaymentDealerRequest: req})
+			assert.Equal(t, authPrefix+"InvalidRequest", out.ResultCode)
 		})
 	}
 }
